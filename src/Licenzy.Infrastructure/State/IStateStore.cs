@@ -1,0 +1,50 @@
+namespace Licenzy.Infrastructure.State;
+
+/// <summary>
+/// A key/value state store with optimistic concurrency. Values are JSON documents; an ETag is an
+/// opaque version token returned by reads and checked by writes (Dapr "first-write" semantics).
+/// </summary>
+public interface IStateStore
+{
+    /// <summary>Reads a value, or null when the key does not exist.</summary>
+    Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes a value. With <paramref name="etag"/> null the key must not exist yet; otherwise the
+    /// stored ETag must equal it. Returns false on a concurrency conflict (nothing written).
+    /// </summary>
+    Task<bool> TrySaveAsync<T>(string key, T value, string? etag, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a value unconditionally (last write wins).</summary>
+    Task SaveAsync<T>(string key, T value, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a key; with an ETag only when it still matches. Returns false on a conflict.</summary>
+    Task<bool> TryDeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies all operations atomically, or none of them. Returns false when any operation's
+    /// concurrency check fails (nothing written).
+    /// </summary>
+    Task<bool> TryTransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A stored value with its version token.</summary>
+public sealed record StateEntry<T>(string Key, T Value, string ETag);
+
+/// <summary>One write in a transaction.</summary>
+public abstract record StateOperation(string Key)
+{
+    /// <summary>
+    /// Upsert. <see cref="ETag"/> null with <see cref="MustNotExist"/> true means "insert only";
+    /// null with false means unconditional; a value means "only if unchanged".
+    /// </summary>
+    public sealed record Upsert(string Key, object Value, string? ETag = null, bool MustNotExist = false) : StateOperation(Key);
+
+    public sealed record Delete(string Key, string? ETag = null) : StateOperation(Key);
+}
+
+/// <summary>Hands out the state stores by component name.</summary>
+public interface IStateStoreFactory
+{
+    IStateStore Get(string storeName);
+}
