@@ -1,0 +1,28 @@
+namespace Licenzy.Domain.Products;
+
+public enum ProductKind { Subscription, TimePass, UsagePack }
+
+/// <summary>
+/// Something a tenant sells: a Licenzy code mapped to one Stripe price, and what buying it grants.
+/// </summary>
+public sealed record Product
+{
+    public required string Code { get; init; }
+    public required ProductKind Kind { get; init; }
+    public required string StripePriceId { get; init; }
+    public IReadOnlyList<string> Features { get; init; } = [];
+
+    /// <summary>Units a usage pack grants; null for other kinds.</summary>
+    public long? UsageUnits { get; init; }
+
+    /// <summary>How long a time pass lasts; null for other kinds.</summary>
+    public int? DurationDays { get; init; }
+
+    /// <summary>Days of access kept after a subscription is canceled.</summary>
+    public int GracePeriodDays { get; init; } = ProductRules.DefaultGracePeriodDays;
+
+    /// <summary>Days of access kept after a failed renewal payment; 0 suspends at once.</summary>
+    public int PaymentFailureGraceDays { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+}

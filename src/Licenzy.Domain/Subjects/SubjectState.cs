@@ -1,0 +1,34 @@
+using Licenzy.Domain.Entitlements;
+
+namespace Licenzy.Domain.Subjects;
+
+/// <summary>
+/// A subject's whole commercial state: its entitlements, their usage, and its version. One
+/// document per (tenant, mode, subject), written only by that subject's actor.
+/// </summary>
+public sealed class SubjectState
+{
+    /// <summary>How many applied event ids are remembered to recognise redeliveries.</summary>
+    public const int RememberedEvents = 512;
+
+    public required string SubjectRef { get; init; }
+
+    /// <summary>Grows by one with every change to entitlements or usage; never goes back.</summary>
+    public long Version { get; set; }
+
+    public List<Entitlement> Entitlements { get; set; } = [];
+
+    /// <summary>Ids of the billing events already applied, newest last.</summary>
+    public List<string> AppliedEventIds { get; set; } = [];
+
+    public static SubjectState Empty(string subjectRef) => new() { SubjectRef = subjectRef };
+
+    public Entitlement? Find(string entitlementId) => Entitlements.Find(e => e.Id == entitlementId);
+
+    internal void RememberEvent(string eventId)
+    {
+        AppliedEventIds.Add(eventId);
+        if (AppliedEventIds.Count > RememberedEvents)
+            AppliedEventIds.RemoveRange(0, AppliedEventIds.Count - RememberedEvents);
+    }
+}
