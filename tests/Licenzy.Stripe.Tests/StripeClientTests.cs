@@ -1,0 +1,443 @@
+using Licenzy.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Polly.Timeout;
+
+namespace Licenzy.Stripe.Tests;
+
+/// <summary>StripeClient against a real loopback stand-in for Stripe; each test has its own.</summary>
+public sealed class StripeClientTests : IAsyncLifetime
+{
+    private const string TestKey = "sk_test_51Client0Tests0Secret0Key";
+    private const string LiveKey = "sk_live_51Client0Tests0Secret0Key";
+    private const string Sessions = "/v1/checkout/sessions";
+    private const string Balance = "/v1/balance";
+
+    private readonly LogCapture logs = new();
+    private readonly List<ServiceProvider> providers = [];
+    private StripeStandIn stripe = null!;
+
+    public async Task InitializeAsync()
+    {
+        stripe = await StripeStandIn.StartAsync();
+        stripe.AddKey(TestKey, livemode: false);
+        stripe.AddKey(LiveKey, livemode: true);
+        stripe.AddPrice("price_monthly", type: "recurring");
+        stripe.AddPrice("price_pack", type: "one_time");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var provider in providers)
+        {
+            await provider.DisposeAsync();
+        }
+
+        await stripe.DisposeAsync();
+    }
+
+    private IStripeClient Client(int maxRetries = 2, string attemptTimeout = "00:00:10")
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Licenzy:Stripe:ApiBase"] = stripe.BaseUrl.AbsoluteUri,
+            ["Licenzy:Stripe:AttemptTimeout"] = attemptTimeout,
+            ["Licenzy:Stripe:MaxRetries"] = maxRetries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Licenzy:Stripe:RetryBaseDelay"] = "00:00:00.001",
+        }).Build();
+        var services = new ServiceCollection()
+            .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs))
+            .AddLicenzyStripe(configuration);
+        var provider = services.BuildServiceProvider();
+        providers.Add(provider);
+        return provider.GetRequiredService<IStripeClient>();
+    }
+
+    private static CheckoutSessionCreate Subscription(string priceId = "price_monthly") => new()
+    {
+        Mode = CheckoutMode.Subscription,
+        PriceId = priceId,
+        ClientReferenceId = "att_1",
+        SuccessUrl = "https://shop.example/ok?session={CHECKOUT_SESSION_ID}",
+        CancelUrl = "https://shop.example/cancel",
+        Metadata = new Dictionary<string, string> { ["licenzy_tenant"] = "ten_1", ["licenzy_subject"] = "user:42" },
+    };
+
+    // Reads
+
+    [Fact]
+    public async Task Balance_tells_the_mode_of_the_key()
+    {
+        var client = Client();
+
+        Assert.False((await client.GetBalanceAsync(TestKey, default)).Livemode);
+        Assert.True((await client.GetBalanceAsync(LiveKey, default)).Livemode);
+        Assert.All(stripe.Requests, request => Assert.Equal("GET", request.Method));
+        Assert.Equal(new[] { TestKey, LiveKey }, stripe.Requests.Select(request => request.SecretKey));
+    }
+
+    [Fact]
+    public async Task Price_is_read_with_its_type_and_interval()
+    {
+        stripe.AddPrice("price_live_inactive", active: false, livemode: true, type: "recurring");
+        var client = Client();
+
+        var recurring = await client.GetPriceAsync(TestKey, "price_live_inactive", default);
+        var oneTime = await client.GetPriceAsync(TestKey, "price_pack", default);
+
+        Assert.Equal("price_live_inactive", recurring.Id);
+        Assert.False(recurring.Active);
+        Assert.True(recurring.Livemode);
+        Assert.Equal(StripePrice.Recurring, recurring.Type);
+        Assert.Equal("month", recurring.RecurringInterval);
+        Assert.Equal("usd", recurring.Currency);
+        Assert.Equal(1000, recurring.UnitAmount);
+        Assert.Equal("prod_price_live_inactive", recurring.ProductId);
+        Assert.True(oneTime.Active);
+        Assert.Equal(StripePrice.OneTime, oneTime.Type);
+        Assert.Null(oneTime.RecurringInterval);
+    }
+
+    [Fact]
+    public async Task Price_id_is_escaped_into_the_path()
+    {
+        stripe.AddPrice("price a+b?c");
+        var client = Client();
+
+        var price = await client.GetPriceAsync(TestKey, "price a+b?c", default);
+
+        Assert.Equal("price a+b?c", price.Id);
+        Assert.Equal(1, stripe.RequestCount("/v1/prices/price a+b?c"));
+    }
+
+    // Errors Stripe answers with
+
+    [Fact]
+    public async Task An_unknown_key_is_an_authentication_error_and_is_not_retried()
+    {
+        var client = Client();
+
+        var error = await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync("sk_test_unknown0000", default));
+
+        Assert.True(error.IsAuthenticationError);
+        Assert.False(error.IsNotFound);
+        Assert.Equal(401, error.HttpStatus);
+        Assert.Equal("invalid_request_error", error.ErrorType);
+        Assert.StartsWith("Invalid API Key provided", error.Message);
+        Assert.StartsWith("req_", error.RequestId);
+        Assert.Equal(1, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task An_unknown_price_is_not_found_with_Stripes_code_and_param()
+    {
+        var client = Client();
+
+        var error = await Assert.ThrowsAsync<StripeApiException>(() => client.GetPriceAsync(TestKey, "price_missing", default));
+
+        Assert.True(error.IsNotFound);
+        Assert.Equal("resource_missing", error.ErrorCode);
+        Assert.Equal("id", error.Param);
+        Assert.Equal("No such price: 'price_missing'", error.Message);
+        Assert.Equal(1, stripe.RequestCount("/v1/prices/price_missing"));
+    }
+
+    [Theory]
+    [InlineData(400)]
+    [InlineData(401)]
+    [InlineData(402)]
+    [InlineData(403)]
+    [InlineData(404)]
+    [InlineData(409)]
+    public async Task Client_errors_are_not_retried(int status)
+    {
+        stripe.FailNext(Balance, 1, status);
+        var client = Client();
+
+        var error = await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync(TestKey, default));
+
+        Assert.Equal(status, error.HttpStatus);
+        Assert.Equal("api_error", error.ErrorType);
+        Assert.Equal(1, stripe.RequestCount(Balance));
+    }
+
+    // Retries
+
+    [Theory]
+    [InlineData(429)]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    [InlineData(504)]
+    public async Task Transient_statuses_are_retried_until_success(int status)
+    {
+        stripe.FailNext(Balance, 2, status);
+        var client = Client(maxRetries: 2);
+
+        var balance = await client.GetBalanceAsync(TestKey, default);
+
+        Assert.False(balance.Livemode);
+        Assert.Equal(3, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task After_the_last_retry_the_error_is_Stripes_answer()
+    {
+        stripe.FailNext(Balance, 3, 503);
+        var client = Client(maxRetries: 2);
+
+        var error = await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync(TestKey, default));
+
+        Assert.Equal(503, error.HttpStatus);
+        Assert.Equal("api_error", error.ErrorType);
+        Assert.Equal("Stand-in failure injected by the test.", error.Message);
+        Assert.Equal(3, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task Stripe_should_retry_false_stops_a_retry()
+    {
+        stripe.FailNext(Balance, 1, 503, shouldRetry: false);
+        var client = Client();
+
+        var error = await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync(TestKey, default));
+
+        Assert.Equal(503, error.HttpStatus);
+        Assert.Equal(1, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task Stripe_should_retry_true_retries_a_conflict()
+    {
+        stripe.FailNext(Balance, 1, 409, shouldRetry: true);
+        var client = Client();
+
+        await client.GetBalanceAsync(TestKey, default);
+
+        Assert.Equal(2, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task No_retries_when_retrying_is_turned_off()
+    {
+        stripe.FailNext(Balance, 1, 503);
+        var client = Client(maxRetries: 0);
+
+        await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync(TestKey, default));
+
+        Assert.Equal(1, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task A_dropped_connection_is_retried()
+    {
+        stripe.DropNext(Balance, 2);
+        var client = Client(maxRetries: 2);
+
+        await client.GetBalanceAsync(TestKey, default);
+
+        Assert.Equal(3, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task Connections_dropped_on_every_attempt_make_Stripe_unavailable()
+    {
+        stripe.DropNext(Balance, 3);
+        var client = Client(maxRetries: 2);
+
+        var error = await Assert.ThrowsAsync<StripeUnavailableException>(() => client.GetBalanceAsync(TestKey, default));
+
+        Assert.IsType<HttpRequestException>(error.InnerException);
+        Assert.Equal("GET /v1/balance", error.Operation);
+        Assert.Equal(3, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task A_slow_attempt_times_out_and_the_next_one_answers()
+    {
+        stripe.DelayNext(Balance, TimeSpan.FromMinutes(5));
+        var client = Client(maxRetries: 1, attemptTimeout: "00:00:02");
+
+        var balance = await client.GetBalanceAsync(TestKey, default);
+
+        Assert.False(balance.Livemode);
+        Assert.Equal(2, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task Every_attempt_timing_out_makes_Stripe_unavailable()
+    {
+        stripe.DelayNext(Balance, TimeSpan.FromMinutes(5));
+        stripe.DelayNext(Balance, TimeSpan.FromMinutes(5));
+        var client = Client(maxRetries: 1, attemptTimeout: "00:00:00.200");
+
+        var error = await Assert.ThrowsAsync<StripeUnavailableException>(() => client.GetBalanceAsync(TestKey, default));
+
+        Assert.IsType<TimeoutRejectedException>(error.InnerException);
+        Assert.Equal(2, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task The_callers_cancellation_is_not_turned_into_unavailability()
+    {
+        var client = Client();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetBalanceAsync(TestKey, cancelled.Token));
+    }
+
+    // Checkout sessions
+
+    [Fact]
+    public async Task Subscription_checkout_puts_metadata_on_the_session_and_the_subscription()
+    {
+        var client = Client();
+
+        var session = await client.CreateCheckoutSessionAsync(TestKey, Subscription(), "idem_sub_1", default);
+
+        var sent = Assert.Single(stripe.CheckoutSessions);
+        Assert.Equal(TestKey, sent.SecretKey);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["mode"] = "subscription",
+            ["line_items[0][price]"] = "price_monthly",
+            ["line_items[0][quantity]"] = "1",
+            ["success_url"] = "https://shop.example/ok?session={CHECKOUT_SESSION_ID}",
+            ["cancel_url"] = "https://shop.example/cancel",
+            ["client_reference_id"] = "att_1",
+            ["metadata[licenzy_subject]"] = "user:42",
+            ["metadata[licenzy_tenant]"] = "ten_1",
+            ["subscription_data[metadata][licenzy_subject]"] = "user:42",
+            ["subscription_data[metadata][licenzy_tenant]"] = "ten_1",
+        }, sent.Form);
+        Assert.Equal(sent.Id, session.Id);
+        Assert.StartsWith("cs_test_", session.Id);
+        Assert.Equal(new Uri(stripe.BaseUrl, $"pay/{session.Id}").AbsoluteUri, session.Url);
+        Assert.False(session.Livemode);
+        Assert.Equal("subscription", session.Mode);
+        Assert.Equal("open", session.Status);
+        Assert.Equal("unpaid", session.PaymentStatus);
+        Assert.Equal("idem_sub_1", Assert.Single(stripe.Requests).IdempotencyKey);
+    }
+
+    [Fact]
+    public async Task Payment_checkout_puts_metadata_on_the_payment_intent_and_leaves_out_unset_urls()
+    {
+        var client = Client();
+        var request = new CheckoutSessionCreate
+        {
+            Mode = CheckoutMode.Payment,
+            PriceId = "price_pack",
+            Quantity = 3,
+            ClientReferenceId = "att_2",
+            Metadata = new Dictionary<string, string> { ["licenzy_attempt"] = "att_2" },
+        };
+
+        var session = await client.CreateCheckoutSessionAsync(LiveKey, request, "idem_pay_1", default);
+
+        var sent = Assert.Single(stripe.CheckoutSessions);
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["mode"] = "payment",
+            ["line_items[0][price]"] = "price_pack",
+            ["line_items[0][quantity]"] = "3",
+            ["client_reference_id"] = "att_2",
+            ["metadata[licenzy_attempt]"] = "att_2",
+            ["payment_intent_data[metadata][licenzy_attempt]"] = "att_2",
+        }, sent.Form);
+        Assert.StartsWith("cs_live_", session.Id);
+        Assert.True(session.Livemode);
+        Assert.Equal("payment", session.Mode);
+    }
+
+    [Fact]
+    public async Task A_checkout_post_is_retried_with_the_same_idempotency_key()
+    {
+        stripe.FailNext(Sessions, 1, 500);
+        stripe.DropNext(Sessions);
+        var client = Client(maxRetries: 2);
+
+        var session = await client.CreateCheckoutSessionAsync(TestKey, Subscription(), "idem_retry", default);
+
+        Assert.Equal(3, stripe.RequestCount(Sessions));
+        Assert.All(stripe.Requests, request => Assert.Equal("idem_retry", request.IdempotencyKey));
+        Assert.Equal(session.Id, Assert.Single(stripe.CheckoutSessions).Id);
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_and_request_give_back_the_same_session()
+    {
+        var client = Client();
+
+        var first = await client.CreateCheckoutSessionAsync(TestKey, Subscription(), "idem_same", default);
+        var second = await client.CreateCheckoutSessionAsync(TestKey, Subscription(), "idem_same", default);
+
+        Assert.Equal(first, second);
+        Assert.Single(stripe.CheckoutSessions);
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_with_another_request_is_an_idempotency_error_not_retried()
+    {
+        var client = Client();
+        await client.CreateCheckoutSessionAsync(TestKey, Subscription(), "idem_clash", default);
+
+        var error = await Assert.ThrowsAsync<StripeApiException>(() =>
+            client.CreateCheckoutSessionAsync(TestKey, Subscription() with { Quantity = 2 }, "idem_clash", default));
+
+        Assert.Equal(400, error.HttpStatus);
+        Assert.Equal("idempotency_error", error.ErrorType);
+        Assert.Equal(2, stripe.RequestCount(Sessions));
+    }
+
+    [Fact]
+    public async Task A_checkout_for_a_missing_price_is_Stripes_invalid_request()
+    {
+        var client = Client();
+
+        var error = await Assert.ThrowsAsync<StripeApiException>(() =>
+            client.CreateCheckoutSessionAsync(TestKey, Subscription("price_gone"), "idem_gone", default));
+
+        Assert.Equal(400, error.HttpStatus);
+        Assert.Equal("resource_missing", error.ErrorCode);
+        Assert.Equal("line_items[0][price]", error.Param);
+        Assert.Equal(1, stripe.RequestCount(Sessions));
+    }
+
+    [Fact]
+    public async Task Nothing_is_sent_without_a_secret_key_or_an_idempotency_key()
+    {
+        var client = Client();
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetBalanceAsync("", default));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetPriceAsync(TestKey, "", default));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetPriceAsync(TestKey, "..", default));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CreateCheckoutSessionAsync(TestKey, Subscription(), "", default));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CreateCheckoutSessionAsync(TestKey, Subscription(), " ", default));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() =>
+            client.CreateCheckoutSessionAsync(TestKey, Subscription() with { Quantity = 0 }, "idem_q0", default));
+
+        Assert.Empty(stripe.Requests);
+    }
+
+    // Logs
+
+    [Fact]
+    public async Task The_secret_key_is_never_logged()
+    {
+        stripe.FailNext(Sessions, 1, 503);
+        stripe.FailNext(Balance, 1, 500, shouldRetry: false);
+        var client = Client();
+
+        await client.CreateCheckoutSessionAsync(TestKey, Subscription(), "idem_logs", default);
+        await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync(TestKey, default));
+        await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync("sk_test_rejected0key", default));
+
+        Assert.Contains(logs.Entries, entry => entry.Contains("retrying", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, entry => entry.Contains("answered 401", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, entry => entry.Contains("sk_test_", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, entry => entry.Contains("user:42", StringComparison.Ordinal)); // no bodies
+    }
+}
