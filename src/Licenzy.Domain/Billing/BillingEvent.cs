@@ -1,11 +1,17 @@
+using System.Text.Json.Serialization;
 using Licenzy.Domain.Products;
 
 namespace Licenzy.Domain.Billing;
 
 /// <summary>
 /// A verified billing fact about one subject, in Licenzy's words (no Stripe types). The Api turns
-/// each Stripe event into one of these, with the product it concerns.
+/// each Stripe event into one of these, with the product it concerns. The discriminator lets an
+/// event cross to the subject's actor as JSON.
 /// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "event")]
+[JsonDerivedType(typeof(CheckoutCompleted), "checkout_completed")]
+[JsonDerivedType(typeof(CheckoutAsyncPaymentSucceeded), "checkout_async_payment_succeeded")]
+[JsonDerivedType(typeof(CheckoutAsyncPaymentFailed), "checkout_async_payment_failed")]
 public abstract record BillingEvent
 {
     /// <summary>Stripe's event id: applying the same id twice changes nothing.</summary>

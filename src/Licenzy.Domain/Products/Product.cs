@@ -26,3 +26,17 @@ public sealed record Product
 
     public DateTimeOffset CreatedAt { get; init; }
 }
+
+public static class ProductKinds
+{
+    public static bool TryParse(string? value, out ProductKind kind)
+    {
+        switch (value)
+        {
+            case "subscription": kind = ProductKind.Subscription; return true;
+            case "time_pass": kind = ProductKind.TimePass; return true;
+            case "usage_pack": kind = ProductKind.UsagePack; return true;
+            default: kind = default; return false;
+        }
+    }
+}

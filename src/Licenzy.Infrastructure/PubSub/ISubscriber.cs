@@ -19,7 +19,11 @@ public interface ISubscriber
     Task<DeliveryResult> HandleAsync(Message message, CancellationToken cancellationToken);
 }
 
-/// <summary>A delivered message. <see cref="Data"/> is the JSON that was published.</summary>
+/// <summary>
+/// A delivered message. <see cref="Data"/> is the JSON that was published; <see cref="Attempt"/>
+/// counts deliveries of this message from 1; <see cref="DeadLetterReason"/> is set only on a
+/// dead-letter topic and says why the original message was given up.
+/// </summary>
 public sealed record Message(string Id, string Topic, JsonElement Data, int Attempt, string? DeadLetterReason = null);
 
 /// <summary>What the subscriber did with a message (Dapr's SUCCESS / RETRY / DROP).</summary>

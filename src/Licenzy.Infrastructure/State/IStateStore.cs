@@ -46,5 +46,9 @@ public abstract record StateOperation(string Key)
 /// <summary>Hands out the state stores by component name.</summary>
 public interface IStateStoreFactory
 {
+    /// <summary>
+    /// The store named <paramref name="storeName"/>: one of the names in <see cref="Components"/>.
+    /// Any other name throws <see cref="ArgumentException"/>, as Dapr refuses an unknown component.
+    /// </summary>
     IStateStore Get(string storeName);
 }

@@ -1,0 +1,49 @@
+using Licenzy.Api.Access;
+using Licenzy.Api.Billing;
+using Licenzy.Api.Checkout;
+using Licenzy.Api.Http;
+using Licenzy.Api.Setup;
+using Licenzy.Api.Subjects;
+using Licenzy.Api.Usage;
+using Licenzy.Infrastructure;
+using Licenzy.Infrastructure.Secrets;
+using Licenzy.Stripe;
+
+namespace Licenzy.Api;
+
+/// <summary>The Api app as two calls, so that its own Program and the standalone app compose it the same way.</summary>
+public static class ApiApp
+{
+    public static WebApplicationBuilder AddLicenzyApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddLicenzyHostDefaults();
+        services.AddLicenzyComponents(builder.Configuration);
+        services.AddLicenzySecrets(builder.Configuration);
+        services.AddLicenzyStripe(builder.Configuration);
+
+        services.AddSingleton<ApiKeys>();
+        services.AddSingleton<Tenants>();
+        services.AddSingleton<ProductCatalog>();
+        services.AddSingleton<SubjectReader>();
+        services.AddSingleton<DeadLetters>();
+        services.AddSingleton<StripeEventTranslator>();
+        services.AddActor<SubjectActor>(SubjectActor.ActorType);
+        services.AddSubscriber<BillingEventSubscriber>();
+        services.AddSubscriber<DeadLetterSubscriber>();
+        return builder;
+    }
+
+    public static WebApplication MapLicenzyApi(this WebApplication app)
+    {
+        app.UseLicenzyHostDefaults();
+        var runtime = app.MapGroup("/v1").RequireRuntimeKey();
+        runtime.MapCheckoutApi();
+        runtime.MapAccessApi();
+        runtime.MapUsageApi();
+        app.MapSetupApi();
+        return app;
+    }
+}

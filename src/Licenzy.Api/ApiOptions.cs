@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Licenzy.Api;
+
+/// <summary>The Api app's settings, bound from the <c>Licenzy</c> section.</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Licenzy";
+
+    /// <summary>Bearer token for the setup API. Unset: the setup API refuses every call.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>
+    /// The public base URL at which Stripe reaches the ingest app, used to tell operators their
+    /// webhook URL. Unset: the base URL of the setup request (right for the standalone app).
+    /// </summary>
+    [Url]
+    public string? PublicIngestUrl { get; set; }
+}

@@ -1,0 +1,53 @@
+using Licenzy.Api.Subjects;
+using Licenzy.Domain.Billing;
+using Licenzy.Infrastructure;
+using Licenzy.Infrastructure.Actors;
+using Licenzy.Infrastructure.PubSub;
+using Licenzy.Stripe;
+
+namespace Licenzy.Api.Billing;
+
+/// <summary>
+/// Applies each verified Stripe event from the billing-events topic to its subject, through the
+/// subject's actor. What cannot be read or attributed goes to the dead letter with a reason;
+/// anything else that fails is retried by the pub/sub binding.
+/// </summary>
+public sealed class BillingEventSubscriber(StripeEventTranslator translator, IActorClient actors, ILogger<BillingEventSubscriber> log) : ISubscriber
+{
+    public string Topic => Topics.BillingEvents;
+
+    public string? DeadLetterTopic => Topics.BillingEventsDeadLetter;
+
+    public async Task<DeliveryResult> HandleAsync(Message message, CancellationToken cancellationToken)
+    {
+        ReceivedBillingEvent? received;
+        Translation translation;
+        try
+        {
+            received = System.Text.Json.JsonSerializer.Deserialize<ReceivedBillingEvent>(message.Data, LicenzyJson.Options);
+            if (received is null) return DeliveryResult.Drop("the message is empty");
+            translation = await translator.TranslateAsync(received, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or StripePayloadException)
+        {
+            return DeliveryResult.Drop($"the event cannot be read: {e.Message}");
+        }
+
+        switch (translation)
+        {
+            case Translation.Ignored ignored:
+                log.LogDebug("Ignored Stripe event {EventId}: {Why}", received.EventId, ignored.Why);
+                return DeliveryResult.Success;
+            case Translation.Unattributable unattributable:
+                log.LogWarning("Stripe event {EventId} ({EventType}) for tenant {TenantId} cannot be applied: {Reason}",
+                    received.EventId, received.Type, received.TenantId, unattributable.Reason);
+                return DeliveryResult.Drop(unattributable.Reason);
+            case Translation.ForSubject forSubject:
+                await actors.InvokeAsync<ApplyBillingEvent, ApplyResult>(SubjectActor.ActorType, forSubject.Subject.ActorId,
+                    SubjectActor.ApplyMethod, new ApplyBillingEvent(forSubject.Event), cancellationToken);
+                return DeliveryResult.Success;
+            default:
+                throw new InvalidOperationException($"unexpected translation {translation.GetType().Name}");
+        }
+    }
+}

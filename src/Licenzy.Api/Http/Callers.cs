@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using System.Text;
+using Licenzy.Api.Setup;
+using Licenzy.Domain;
+using Microsoft.Extensions.Options;
+
+namespace Licenzy.Api.Http;
+
+/// <summary>Who is calling the runtime API: the tenant and mode its key selects.</summary>
+public sealed record RuntimeCaller(string TenantId, Mode Mode, string KeyId);
+
+public static class Callers
+{
+    private const string ItemKey = "licenzy.runtime-caller";
+
+    /// <summary>
+    /// The caller that <see cref="RequireRuntimeKey"/> authenticated. (Filters run after parameter
+    /// binding, so handlers ask for it here rather than binding it.)
+    /// </summary>
+    public static RuntimeCaller Caller(this HttpContext context) =>
+        context.Items[ItemKey] as RuntimeCaller
+        ?? throw new InvalidOperationException("Runtime routes must be in a group that calls RequireRuntimeKey().");
+
+    /// <summary>
+    /// Runtime routes take a runtime key and nothing else. Missing, malformed, revoked and
+    /// unknown keys all get the same answer, so a caller cannot probe which it was.
+    /// </summary>
+    public static RouteGroupBuilder RequireRuntimeKey(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var keys = http.RequestServices.GetRequiredService<ApiKeys>();
+            var record = await keys.ResolveAsync(BearerToken(http.Request), http.RequestAborted);
+            if (record is null) return ApiError.InvalidApiKey().ToResult();
+            http.Items[ItemKey] = new RuntimeCaller(record.TenantId, record.Mode, record.Id);
+            return await next(context);
+        });
+        return group;
+    }
+
+    /// <summary>Setup routes take the configured admin token and nothing else.</summary>
+    public static RouteGroupBuilder RequireAdminToken(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var configured = http.RequestServices.GetRequiredService<IOptionsMonitor<ApiOptions>>().CurrentValue.AdminToken;
+            if (string.IsNullOrEmpty(configured)) return ApiError.AdminTokenNotConfigured().ToResult();
+            var sent = BearerToken(http.Request);
+            if (sent is null || !SameSecret(sent, configured))
+                return ApiError.InvalidAdminToken().ToResult();
+            return await next(context);
+        });
+        return group;
+    }
+
+    /// <summary>Compares hashes, so neither the content nor the length of the token leaks through timing.</summary>
+    private static bool SameSecret(string sent, string configured) =>
+        CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
+
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
+    }
+}

@@ -1,0 +1,38 @@
+using Licenzy.Api.Http;
+using Licenzy.Domain;
+using Licenzy.Domain.Products;
+
+namespace Licenzy.Api.Setup;
+
+/// <summary>What the setup API says when Stripe disagrees with an operator's settings.</summary>
+public static class StripeErrors
+{
+    public static ApiError ModeMismatch(Mode mode, string what) =>
+        new(400, "stripe_mode_mismatch", "Stripe mode mismatch",
+            $"This Stripe {what} belongs to {(mode == Mode.Live ? "test" : "live")} mode, but it was given for {mode.ToWire()} mode.");
+
+    public static ApiError KeyInvalid() =>
+        new(400, "stripe_key_invalid", "Stripe rejected the key", "Stripe did not accept this secret key. Check it in the Stripe dashboard.");
+
+    public static ApiError PriceInactive(string priceId) =>
+        new(400, "stripe_price_inactive", "Stripe price inactive", $"The Stripe price '{priceId}' is archived. Activate it or use another.");
+
+    public static ApiError PriceTypeMismatch(ProductKind kind, string priceType) =>
+        new(400, "stripe_price_type_mismatch", "Stripe price type mismatch",
+            kind == ProductKind.Subscription
+                ? $"A subscription needs a recurring Stripe price; this one is {priceType}."
+                : $"A time pass or usage pack needs a one-time Stripe price; this one is {priceType}.");
+
+    public static ApiError PriceNotFound(string priceId) =>
+        new(400, "stripe_price_not_found", "Stripe price not found", $"Stripe has no price '{priceId}' in this account and mode.");
+}
+
+/// <summary>Recognises Stripe secret key shapes without calling Stripe.</summary>
+public static class StripeKeys
+{
+    public static bool IsSecretKey(string key) =>
+        key.StartsWith("sk_test_", StringComparison.Ordinal) || key.StartsWith("sk_live_", StringComparison.Ordinal)
+        || key.StartsWith("rk_test_", StringComparison.Ordinal) || key.StartsWith("rk_live_", StringComparison.Ordinal);
+
+    public static bool IsLive(string key) => key.StartsWith("sk_live_", StringComparison.Ordinal) || key.StartsWith("rk_live_", StringComparison.Ordinal);
+}

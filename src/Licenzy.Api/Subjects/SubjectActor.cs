@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Licenzy.Api.Idempotency;
+using Licenzy.Api.Usage;
+using Licenzy.Domain;
+using Licenzy.Domain.Billing;
+using Licenzy.Domain.Subjects;
+using Licenzy.Domain.Usage;
+using Licenzy.Infrastructure;
+using Licenzy.Infrastructure.Actors;
+using Licenzy.Infrastructure.State;
+
+namespace Licenzy.Api.Subjects;
+
+/// <summary>Asks the subject actor to apply one billing event.</summary>
+public sealed record ApplyBillingEvent(BillingEvent Event);
+
+public sealed record ApplyResult(bool Changed, long Version);
+
+/// <summary>Asks the subject actor to spend units, once per idempotency key.</summary>
+public sealed record ConsumeUnits(long Units, string IdempotencyKey, string RequestHash);
+
+public sealed record ConsumeResult(IdempotentResponse Response, bool Replayed, bool KeyReused);
+
+/// <summary>
+/// The only writer of a subject's document. The actor binding runs one turn at a time per
+/// subject, so every change (a billing event, a consumption) is read, decided and written whole,
+/// with an ETag check as a second guard.
+/// </summary>
+public sealed class SubjectActor(IStateStoreFactory stores, TimeProvider clock, ILogger<SubjectActor> log) : IActor
+{
+    public const string ActorType = "SubjectActor";
+    public const string ApplyMethod = "apply";
+    public const string ConsumeMethod = "consume";
+
+    private readonly IStateStore _state = stores.Get(Components.StateStore);
+
+    public async Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request, CancellationToken cancellationToken)
+    {
+        var subject = SubjectKey.FromActorId(actorId);
+        object result = method switch
+        {
+            ApplyMethod => await ApplyAsync(subject, request.Deserialize<ApplyBillingEvent>(LicenzyJson.Options)!, cancellationToken),
+            ConsumeMethod => await ConsumeAsync(subject, request.Deserialize<ConsumeUnits>(LicenzyJson.Options)!, cancellationToken),
+            _ => throw new ArgumentException($"SubjectActor has no method '{method}'", nameof(method)),
+        };
+        return JsonSerializer.SerializeToElement(result, LicenzyJson.Options);
+    }
+
+    private async Task<ApplyResult> ApplyAsync(SubjectKey subject, ApplyBillingEvent request, CancellationToken ct)
+    {
+        while (true)
+        {
+            var stored = await _state.GetAsync<SubjectState>(subject.StateKey, ct);
+            var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
+            if (!BillingLifecycle.Apply(state, request.Event)) return new ApplyResult(false, state.Version);
+
+            if (await _state.TrySaveAsync(subject.StateKey, state, stored?.ETag, ct))
+            {
+                log.LogInformation("Applied {EventType} {EventId} to a subject of tenant {TenantId} ({Mode}); version {Version}",
+                    request.Event.GetType().Name, request.Event.EventId, subject.TenantId, subject.Mode, state.Version);
+                return new ApplyResult(true, state.Version);
+            }
+        }
+    }
+
+    private async Task<ConsumeResult> ConsumeAsync(SubjectKey subject, ConsumeUnits request, CancellationToken ct)
+    {
+        var idempotencyKey = StateKeys.Idempotency(subject.TenantId, subject.Mode, "usage", request.IdempotencyKey);
+        while (true)
+        {
+            var now = clock.GetUtcNow();
+            var earlier = await _state.GetAsync<IdempotentResponse>(idempotencyKey, ct);
+            if (earlier is not null && earlier.Value.IsCurrent(now))
+            {
+                return earlier.Value.RequestHash == request.RequestHash
+                    ? new ConsumeResult(earlier.Value, Replayed: true, KeyReused: false)
+                    : new ConsumeResult(earlier.Value, Replayed: false, KeyReused: true);
+            }
+
+            var stored = await _state.GetAsync<SubjectState>(subject.StateKey, ct);
+            var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
+            var outcome = UsageLedger.Consume(state, request.Units, now);
+            var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
+
+            List<StateOperation> writes =
+            [
+                new StateOperation.Upsert(idempotencyKey, response, earlier?.ETag, MustNotExist: earlier is null),
+            ];
+            if (outcome.Consumed)
+                writes.Add(new StateOperation.Upsert(subject.StateKey, state, stored?.ETag, MustNotExist: stored is null));
+
+            if (await _state.TryTransactAsync(writes, ct)) return new ConsumeResult(response, Replayed: false, KeyReused: false);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using Licenzy.Api.Http;
+using Licenzy.Api.Idempotency;
+using Licenzy.Api.Subjects;
+using Licenzy.Domain.Usage;
+using Licenzy.Infrastructure.Actors;
+
+namespace Licenzy.Api.Usage;
+
+/// <summary>Spending metered units, exactly once per Idempotency-Key.</summary>
+public static class UsageApi
+{
+    public static RouteGroupBuilder MapUsageApi(this RouteGroupBuilder runtime)
+    {
+        runtime.MapPost("/usage/consume", Consume);
+        return runtime;
+    }
+
+    private static async Task<IResult> Consume(
+        HttpRequest request, IActorClient actors, CancellationToken ct)
+    {
+        var caller = request.HttpContext.Caller();
+        var (body, subjectRef, error) = await RuntimeRequests.ReadAsync(request, ct);
+        if (error is not null) return error.ToResult();
+        if (body!.Element("units") is not { ValueKind: JsonValueKind.Number } units
+            || !units.TryGetInt64(out var count) || count is < 1 or > UsageLedger.MaxUnitsPerRequest)
+        {
+            return new ApiError(400, "invalid_units", "Invalid units",
+                $"units must be a whole number from 1 to {UsageLedger.MaxUnitsPerRequest:N0}.").ToResult();
+        }
+        var (key, keyError) = IdempotencyKeyHeader.Read(request);
+        if (keyError is not null) return keyError.ToResult();
+        if (key is null) return ApiError.IdempotencyKeyRequired().ToResult();
+
+        var subject = new SubjectKey(caller.TenantId, caller.Mode, subjectRef!);
+        var result = await actors.InvokeAsync<ConsumeUnits, ConsumeResult>(SubjectActor.ActorType, subject.ActorId,
+            SubjectActor.ConsumeMethod, new ConsumeUnits(count, key, IdempotentResponse.HashOf(subjectRef, count.ToString())), ct);
+        if (result.KeyReused) return ApiError.IdempotencyKeyReused().ToResult();
+        return result.Response.ToResult(result.Replayed);
+    }
+}

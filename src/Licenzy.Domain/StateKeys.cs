@@ -1,0 +1,31 @@
+namespace Licenzy.Domain;
+
+/// <summary>
+/// The state store keys, in one place. Every key that holds a tenant's data starts with the
+/// tenant and mode, so test and live, and tenants, never share a document.
+/// </summary>
+public static class StateKeys
+{
+    public static string Tenant(string tenantId) => $"tenant|{tenantId}";
+
+    public static string StripeConnection(string tenantId, Mode mode) => $"stripe|{tenantId}|{mode.ToWire()}";
+
+    public static string Products(string tenantId, Mode mode) => $"products|{tenantId}|{mode.ToWire()}";
+
+    public static string Subject(string tenantId, Mode mode, string subjectRef) => $"subject|{tenantId}|{mode.ToWire()}|{subjectRef}";
+
+    /// <summary>An API key record, found by the hash of the key: the key itself is never stored.</summary>
+    public static string ApiKeyByHash(string keyHash) => $"apikey|{keyHash}";
+
+    public static string ApiKeys(string tenantId, Mode mode) => $"apikeys|{tenantId}|{mode.ToWire()}";
+
+    public static string Idempotency(string tenantId, Mode mode, string operation, string key) =>
+        $"idempotency|{tenantId}|{mode.ToWire()}|{operation}|{key}";
+
+    public static string CheckoutAttempt(string tenantId, Mode mode, string attemptId) => $"attempt|{tenantId}|{mode.ToWire()}|{attemptId}";
+
+    public static string DeadLetters(string tenantId, Mode mode) => $"deadletters|{tenantId}|{mode.ToWire()}";
+
+    /// <summary>A received Stripe event, in the event store: written once per event id.</summary>
+    public static string ReceivedEvent(string tenantId, Mode mode, string eventId) => $"event|{tenantId}|{mode.ToWire()}|{eventId}";
+}

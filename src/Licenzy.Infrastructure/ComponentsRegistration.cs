@@ -1,0 +1,99 @@
+using Licenzy.Infrastructure.Actors;
+using Licenzy.Infrastructure.Embedded;
+using Licenzy.Infrastructure.PubSub;
+using Licenzy.Infrastructure.State;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Licenzy.Infrastructure;
+
+/// <summary>The DI entry points of the building blocks.</summary>
+public static class ComponentsRegistration
+{
+    /// <summary>
+    /// Registers state, pub/sub and actors on the binding that <c>Licenzy:Components</c> selects,
+    /// plus the "components" health check. Safe to call more than once (the standalone app
+    /// composes two apps that both call it): only the first call registers anything.
+    /// </summary>
+    public static IServiceCollection AddLicenzyComponents(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(ComponentsRegistered))) return services;
+        services.AddSingleton<ComponentsRegistered>();
+
+        services.AddOptions<ComponentsOptions>()
+            .Bind(configuration.GetSection(ComponentsOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ComponentsOptions>, ComponentsOptionsValidator>());
+        services.AddOptions<OutboxOptions>()
+            .Bind(configuration.GetSection(OutboxOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Embedded binding. (Licenzy:Components=Dapr fails validation at start until the Dapr binding lands.)
+        services.TryAddSingleton<SqliteDatabase>();
+        services.TryAddSingleton<IStateStoreFactory, SqliteStateStoreFactory>();
+        services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<OutboxQueue>();
+        services.TryAddSingleton<IPublisher, SqlitePublisher>();
+        services.TryAddSingleton<IOutboxStore, SqliteOutboxStore>();
+        services.TryAddSingleton<ActorTurnLocks>();
+        services.TryAddSingleton<IActorClient, EmbeddedActorClient>();
+
+        // The schema first, then the dispatcher that reads it.
+        services.AddHostedService<SqliteInitializer>();
+        services.AddHostedService<OutboxDispatcher>();
+
+        services.AddHealthChecks().AddCheck<SqliteHealthCheck>("components");
+        return services;
+    }
+
+    /// <summary>
+    /// Subscribes <typeparamref name="TSubscriber"/> to its topic. It is resolved in a scope of its
+    /// own for every delivery. One subscriber per topic per app.
+    /// </summary>
+    public static IServiceCollection AddSubscriber<TSubscriber>(this IServiceCollection services)
+        where TSubscriber : class, ISubscriber
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddScoped<TSubscriber>();
+        services.TryAddEnumerable(
+            ServiceDescriptor.Scoped<ISubscriber, TSubscriber>(provider => provider.GetRequiredService<TSubscriber>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Serves actor type <paramref name="actorType"/> with <typeparamref name="TActor"/>, resolved
+    /// in a scope of its own for every turn.
+    /// </summary>
+    public static IServiceCollection AddActor<TActor>(this IServiceCollection services, string actorType)
+        where TActor : class, IActor
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(actorType);
+
+        var existing = services
+            .Select(descriptor => descriptor.ImplementationInstance)
+            .OfType<ActorRegistration>()
+            .FirstOrDefault(registration => registration.ActorType == actorType);
+        if (existing is not null)
+        {
+            if (existing.ImplementationType == typeof(TActor)) return services;
+            throw new InvalidOperationException(
+                $"Actor type '{actorType}' is already served by {existing.ImplementationType.Name}; " +
+                $"it cannot also be served by {typeof(TActor).Name}.");
+        }
+
+        services.AddSingleton(new ActorRegistration(actorType, typeof(TActor)));
+        services.AddKeyedTransient<IActor, TActor>(actorType);
+        return services;
+    }
+
+    /// <summary>Marks that the components are registered, so a second call adds nothing.</summary>
+    private sealed class ComponentsRegistered;
+}

@@ -1,0 +1,217 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Licenzy.Infrastructure.Embedded;
+
+/// <summary>
+/// The one SQLite file behind the embedded components. Readers run side by side (WAL); writers
+/// queue on one in-process gate and take SQLite's write lock at BEGIN (IMMEDIATE), so other
+/// processes on the same file wait their turn instead of failing halfway through a transaction.
+/// </summary>
+internal sealed class SqliteDatabase
+{
+    public const string FileName = "licenzy.db";
+
+    // How long a statement waits for another process's write lock before giving up.
+    private const int BusyTimeoutMilliseconds = 10_000;
+
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly SemaphoreSlim _initializeGate = new(1, 1);
+    private volatile bool _initialized;
+
+    public SqliteDatabase(IOptions<ComponentsOptions> options)
+    {
+        FolderPath = Path.GetFullPath(options.Value.DataPath);
+        FilePath = Path.Combine(FolderPath, FileName);
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+    }
+
+    public string FolderPath { get; }
+
+    public string FilePath { get; }
+
+    public string ConnectionString { get; }
+
+    /// <summary>Creates the folder, the file and the schema once per process; safe to repeat.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_initialized) return;
+        await _initializeGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_initialized) return;
+            Directory.CreateDirectory(FolderPath);
+            await using var connection = await OpenConfiguredAsync(cancellationToken);
+
+            // Persistent in the file; must run outside a transaction.
+            await using (var journal = connection.CreateCommand())
+            {
+                journal.CommandText = "PRAGMA journal_mode = WAL;";
+                await journal.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await _writeGate.WaitAsync(cancellationToken);
+            try
+            {
+                await using var transaction = connection.BeginTransaction(deferred: false);
+                await using var schema = transaction.Command(SqliteSchema.Create);
+                await schema.ExecuteNonQueryAsync(cancellationToken);
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+
+            _initialized = true;
+        }
+        finally
+        {
+            _initializeGate.Release();
+        }
+    }
+
+    /// <summary>Runs a read on its own pooled connection, concurrently with other readers.</summary>
+    public async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        await using var connection = await OpenConfiguredAsync(cancellationToken);
+        return await read(connection, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="write"/> in one write transaction and commits it.</summary>
+    public Task WriteAsync(Func<SqliteTransaction, CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        RunWriteAsync(async (transaction, token) =>
+        {
+            await write(transaction, token);
+            return true;
+        }, static _ => true, cancellationToken);
+
+    /// <summary>Runs <paramref name="write"/> in one write transaction, commits it, and returns its result.</summary>
+    public Task<T> WriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write,
+        CancellationToken cancellationToken) =>
+        RunWriteAsync(write, static _ => true, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in one write transaction; commits when it returns true and
+    /// rolls everything back when it returns false.
+    /// </summary>
+    public Task<bool> TryWriteAsync(Func<SqliteTransaction, CancellationToken, Task<bool>> write,
+        CancellationToken cancellationToken) =>
+        RunWriteAsync(write, static commit => commit, cancellationToken);
+
+    private async Task<T> RunWriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write,
+        Func<T, bool> shouldCommit, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenConfiguredAsync(cancellationToken);
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            var result = await write(transaction, cancellationToken);
+
+            // Once the work is done the outcome is decided; a late cancellation must not undo it.
+            if (shouldCommit(result))
+                await transaction.CommitAsync(CancellationToken.None);
+            else
+                await transaction.RollbackAsync(CancellationToken.None);
+            return result;
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<SqliteConnection> OpenConfiguredAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+
+            // Per connection, and pooled connections may be fresh: set both every time.
+            // FULL makes a commit durable across power loss, not only across a process kill.
+            await using var pragmas = connection.CreateCommand();
+            pragmas.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds};";
+            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}
+
+/// <summary>The tables of the embedded components. Every statement is idempotent.</summary>
+internal static class SqliteSchema
+{
+    public const string Create = """
+        CREATE TABLE IF NOT EXISTS state (
+            store TEXT    NOT NULL,
+            key   TEXT    NOT NULL,
+            value TEXT    NOT NULL,
+            etag  INTEGER NOT NULL,
+            PRIMARY KEY (store, key)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS outbox (
+            seq                INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id         TEXT    NOT NULL,
+            topic              TEXT    NOT NULL,
+            data               TEXT    NOT NULL,
+            dead_letter_reason TEXT    NULL,
+            attempts           INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at    INTEGER NOT NULL,
+            lease_owner        TEXT    NULL,
+            lease_until        INTEGER NULL,
+            last_error         TEXT    NULL,
+            created_at         INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS outbox_next_attempt ON outbox (next_attempt_at);
+
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            message_id TEXT    NOT NULL,
+            topic      TEXT    NOT NULL,
+            data       TEXT    NOT NULL,
+            attempts   INTEGER NOT NULL,
+            reason     TEXT    NOT NULL,
+            dead_at    INTEGER NOT NULL
+        );
+        """;
+}
+
+internal static class SqliteCommandExtensions
+{
+    /// <summary>A command enlisted in <paramref name="transaction"/>.</summary>
+    public static SqliteCommand Command(this SqliteTransaction transaction, string sql)
+    {
+        var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    public static SqliteCommand Command(this SqliteConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    public static SqliteCommand With(this SqliteCommand command, string name, object? value)
+    {
+        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+}

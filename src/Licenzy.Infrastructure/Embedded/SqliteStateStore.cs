@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Licenzy.Infrastructure.State;
+using Microsoft.Data.Sqlite;
+
+namespace Licenzy.Infrastructure.Embedded;
+
+/// <summary>Hands out the stores that live in the <c>state</c> table, one per component name.</summary>
+internal sealed class SqliteStateStoreFactory(SqliteDatabase database) : IStateStoreFactory
+{
+    private readonly ConcurrentDictionary<string, SqliteStateStore> _stores = new(StringComparer.Ordinal);
+
+    public IStateStore Get(string storeName)
+    {
+        StateStoreNames.EnsureKnown(storeName);
+        return _stores.GetOrAdd(storeName, name => new SqliteStateStore(database, name));
+    }
+}
+
+/// <summary>
+/// Only the component names that exist in components/ are served, so a misspelt store fails
+/// here too rather than only once the app runs on Dapr.
+/// </summary>
+internal static class StateStoreNames
+{
+    private static readonly string[] Known = [Components.StateStore, Components.EventStore];
+
+    public static void EnsureKnown(string storeName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(storeName);
+        if (!Known.Contains(storeName, StringComparer.Ordinal))
+        {
+            throw new ArgumentException(
+                $"There is no state store named '{storeName}'. Known stores: {string.Join(", ", Known)}.",
+                nameof(storeName));
+        }
+    }
+}
+
+/// <summary>One named store: rows of the <c>state</c> table whose ETag is the row's version.</summary>
+internal sealed class SqliteStateStore(SqliteDatabase database, string storeName) : IStateStore
+{
+    public Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return database.ReadAsync<StateEntry<T>?>(async (connection, token) =>
+        {
+            await using var command = connection
+                .Command("SELECT value, etag FROM state WHERE store = $store AND key = $key;")
+                .With("$store", storeName)
+                .With("$key", key);
+            await using var reader = await command.ExecuteReaderAsync(token);
+            if (!await reader.ReadAsync(token)) return null;
+
+            var value = JsonSerializer.Deserialize<T>(reader.GetString(0), LicenzyJson.Options)!;
+            return new StateEntry<T>(key, value, StateRows.FormatETag(reader.GetInt64(1)));
+        }, cancellationToken);
+    }
+
+    public Task<bool> TrySaveAsync<T>(string key, T value, string? etag, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
+        return database.TryWriteAsync((transaction, token) => etag is null
+                ? StateRows.TryInsertAsync(transaction, storeName, key, json, token)
+                : StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, token),
+            cancellationToken);
+    }
+
+    public Task SaveAsync<T>(string key, T value, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
+        return database.WriteAsync((transaction, token) => StateRows.UpsertAsync(transaction, storeName, key, json, token),
+            cancellationToken);
+    }
+
+    public Task<bool> TryDeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return database.TryWriteAsync(
+            (transaction, token) => StateRows.TryDeleteAsync(transaction, storeName, key, etag, token),
+            cancellationToken);
+    }
+
+    public Task<bool> TryTransactAsync(IReadOnlyList<StateOperation> operations,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+
+        // Serialise before taking the write lock, and reject malformed operations before writing anything.
+        var writes = operations.Select(PrepareWrite).ToList();
+        if (writes.Count == 0) return Task.FromResult(true);
+
+        return database.TryWriteAsync(async (transaction, token) =>
+        {
+            // In order, so a later operation sees the earlier ones; the first failed check rolls back all.
+            foreach (var write in writes)
+            {
+                if (!await write(transaction, token)) return false;
+            }
+            return true;
+        }, cancellationToken);
+    }
+
+    private Func<SqliteTransaction, CancellationToken, Task<bool>> PrepareWrite(StateOperation operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentException.ThrowIfNullOrEmpty(operation.Key);
+        var key = operation.Key;
+
+        switch (operation)
+        {
+            case StateOperation.Upsert upsert:
+            {
+                if (upsert.ETag is not null && upsert.MustNotExist)
+                    throw new ArgumentException($"Upsert of '{key}' has an ETag and MustNotExist; a key cannot both exist and not exist.");
+                ArgumentNullException.ThrowIfNull(upsert.Value);
+                var json = JsonSerializer.Serialize(upsert.Value, upsert.Value.GetType(), LicenzyJson.Options);
+
+                if (upsert.MustNotExist)
+                    return (transaction, token) => StateRows.TryInsertAsync(transaction, storeName, key, json, token);
+                if (upsert.ETag is { } etag)
+                    return (transaction, token) => StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, token);
+                return async (transaction, token) =>
+                {
+                    await StateRows.UpsertAsync(transaction, storeName, key, json, token);
+                    return true;
+                };
+            }
+            case StateOperation.Delete delete:
+                return (transaction, token) => StateRows.TryDeleteAsync(transaction, storeName, key, delete.ETag, token);
+            default:
+                throw new ArgumentException($"Unknown state operation {operation.GetType().Name}.", nameof(operation));
+        }
+    }
+}
+
+/// <summary>
+/// The statements on the <c>state</c> table, shared by the state store and the outbox store. Each
+/// returns false, having changed nothing, when its concurrency check fails.
+/// </summary>
+internal static class StateRows
+{
+    public static string FormatETag(long version) => version.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Insert only: false when the key exists.</summary>
+    public static async Task<bool> TryInsertAsync(SqliteTransaction transaction, string store, string key, string json,
+        CancellationToken cancellationToken)
+    {
+        await using var command = transaction
+            .Command("INSERT INTO state (store, key, value, etag) VALUES ($store, $key, $value, 1) ON CONFLICT DO NOTHING;")
+            .With("$store", store).With("$key", key).With("$value", json);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Update only if the stored version is <paramref name="etag"/>.</summary>
+    public static async Task<bool> TryUpdateAsync(SqliteTransaction transaction, string store, string key, string json,
+        string etag, CancellationToken cancellationToken)
+    {
+        // An ETag we never issued cannot match any row.
+        if (!TryParseETag(etag, out var version)) return false;
+
+        await using var command = transaction
+            .Command("UPDATE state SET value = $value, etag = etag + 1 WHERE store = $store AND key = $key AND etag = $etag;")
+            .With("$store", store).With("$key", key).With("$value", json).With("$etag", version);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Last write wins.</summary>
+    public static async Task<bool> UpsertAsync(SqliteTransaction transaction, string store, string key, string json,
+        CancellationToken cancellationToken)
+    {
+        await using var command = transaction
+            .Command("""
+                INSERT INTO state (store, key, value, etag) VALUES ($store, $key, $value, 1)
+                ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1;
+                """)
+            .With("$store", store).With("$key", key).With("$value", json);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Without an ETag always succeeds (deleting a missing key is fine); with one, only on a match.</summary>
+    public static async Task<bool> TryDeleteAsync(SqliteTransaction transaction, string store, string key, string? etag,
+        CancellationToken cancellationToken)
+    {
+        if (etag is null)
+        {
+            await using var delete = transaction
+                .Command("DELETE FROM state WHERE store = $store AND key = $key;")
+                .With("$store", store).With("$key", key);
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }
+
+        if (!TryParseETag(etag, out var version)) return false;
+        await using var conditional = transaction
+            .Command("DELETE FROM state WHERE store = $store AND key = $key AND etag = $etag;")
+            .With("$store", store).With("$key", key).With("$etag", version);
+        return await conditional.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static bool TryParseETag(string etag, out long version) =>
+        long.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out version);
+}

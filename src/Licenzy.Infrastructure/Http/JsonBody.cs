@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Licenzy.Infrastructure.Http;
+
+/// <summary>
+/// Reads a request body as one JSON object, with a size limit, and gives typed access to its
+/// fields with errors that name the field. Endpoints validate by hand so that every bad input
+/// gets the documented code, not a framework's generic 400.
+/// </summary>
+public sealed class JsonBody
+{
+    public const int RuntimeLimit = 16 * 1024;
+    public const int SetupLimit = 64 * 1024;
+
+    private readonly JsonElement _root;
+    private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
+
+    private JsonBody(JsonElement root) => _root = root;
+
+    public static async Task<(JsonBody? Body, ApiError? Error)> ReadAsync(HttpRequest request, int limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit) return (null, ApiError.RequestTooLarge(limit));
+
+        var (bytes, tooLarge) = await ReadBytesAsync(request.Body, limit, ct);
+        if (tooLarge) return (null, ApiError.RequestTooLarge(limit));
+        if (bytes.Length == 0) return (null, ApiError.InvalidRequest("The request body must be a JSON object."));
+        try
+        {
+            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return (null, ApiError.InvalidRequest("The request body must be a JSON object."));
+            return (new JsonBody(document.RootElement.Clone()), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."));
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="limit"/> bytes; says so when there were more.</summary>
+    public static async Task<(byte[] Bytes, bool TooLarge)> ReadBytesAsync(Stream body, int limit, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, 64 * 1024));
+        try
+        {
+            using var collected = new MemoryStream();
+            int read;
+            while ((read = await body.ReadAsync(buffer, ct)) > 0)
+            {
+                collected.Write(buffer, 0, read);
+                if (collected.Length > limit) return ([], true);
+            }
+            return (collected.ToArray(), false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public bool Has(string name) => _root.TryGetProperty(name, out _);
+
+    public bool HasErrors => _errors.Count > 0;
+
+    public ApiError ValidationError() =>
+        ApiError.InvalidRequest("Some fields are missing or not valid: " + string.Join(", ", _errors.Keys) + ".", _errors);
+
+    public void AddError(string field, string message) => _errors[field] = [message];
+
+    /// <summary>A string field; null (and an error when required) when absent, null or of another type.</summary>
+    public string? String(string name, bool required, int maxLength)
+    {
+        if (!_root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) AddError(name, "is required");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            AddError(name, "must be a string");
+            return null;
+        }
+        var text = value.GetString()!;
+        if (text.Length == 0 && required)
+        {
+            AddError(name, "must not be empty");
+            return null;
+        }
+        if (text.Length > maxLength)
+        {
+            AddError(name, $"must be at most {maxLength} characters");
+            return null;
+        }
+        return text;
+    }
+
+    /// <summary>The raw element, for fields with a code of their own (e.g. units, subject_ref).</summary>
+    public JsonElement? Element(string name) =>
+        _root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    /// <summary>A whole number field; null when absent.</summary>
+    public long? Integer(string name, bool required, long min, long max)
+    {
+        if (Element(name) is not { } value)
+        {
+            if (required) AddError(name, "is required");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number))
+        {
+            AddError(name, "must be a whole number");
+            return null;
+        }
+        if (number < min || number > max)
+        {
+            AddError(name, $"must be between {min} and {max}");
+            return null;
+        }
+        return number;
+    }
+
+    /// <summary>An array of strings; empty when absent.</summary>
+    public IReadOnlyList<string> StringArray(string name, int maxItems, int maxLength)
+    {
+        if (Element(name) is not { } value) return [];
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            AddError(name, "must be an array of strings");
+            return [];
+        }
+        var items = new List<string>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || item.GetString()!.Length > maxLength)
+            {
+                AddError(name, $"must be an array of strings of at most {maxLength} characters");
+                return [];
+            }
+            items.Add(item.GetString()!);
+        }
+        if (items.Count > maxItems)
+        {
+            AddError(name, $"must have at most {maxItems} items");
+            return [];
+        }
+        return items;
+    }
+
+    /// <summary>An absolute http(s) URL of sensible length; null when absent.</summary>
+    public string? Url(string name)
+    {
+        var text = String(name, required: false, maxLength: 2048);
+        if (text is null) return null;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            AddError(name, "must be an absolute http or https URL");
+            return null;
+        }
+        return text;
+    }
+}

@@ -1,0 +1,87 @@
+using Licenzy.Domain;
+using Licenzy.Domain.Billing;
+using Licenzy.Infrastructure;
+using Licenzy.Infrastructure.Http;
+using Licenzy.Infrastructure.PubSub;
+using Licenzy.Stripe;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Licenzy.Ingest.Webhooks;
+
+/// <summary>
+/// Stripe's way in. Verifies the signature, stores the event once and queues it in one step, and
+/// only then answers 2xx: once Stripe hears 2xx the event is not lost. Never calls the Api.
+/// </summary>
+public static class StripeWebhookApi
+{
+    /// <summary>Stripe's events are far smaller; anything larger is not from Stripe.</summary>
+    public const int BodyLimit = 1024 * 1024;
+
+    public sealed record WebhookReceived(bool Received, string EventId, bool Duplicate);
+
+    public static IEndpointRouteBuilder MapStripeWebhooks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/webhooks/stripe/{tenant_id}/{mode}", Receive);
+        return app;
+    }
+
+    private static async Task<Results<Ok<WebhookReceived>, ProblemHttpResult>> Receive(
+        string tenant_id, string mode, HttpRequest request, WebhookSecrets secrets, IOutboxStore outbox,
+        TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+    {
+        var log = logs.CreateLogger(typeof(StripeWebhookApi));
+        if (!Modes.TryParse(mode, out var parsedMode)) return ApiError.InvalidMode().ToResult();
+        if (request.ContentLength > BodyLimit) return ApiError.RequestTooLarge(BodyLimit).ToResult();
+        var (payload, tooLarge) = await JsonBody.ReadBytesAsync(request.Body, BodyLimit, ct);
+        if (tooLarge) return ApiError.RequestTooLarge(BodyLimit).ToResult();
+
+        var secret = await secrets.FindAsync(tenant_id, parsedMode, ct);
+        if (secret is null)
+        {
+            return new ApiError(404, "webhook_endpoint_unknown", "Unknown webhook endpoint",
+                "No tenant has Stripe connected for this path. Check the webhook URL the setup API gave.").ToResult();
+        }
+
+        var check = StripeSignature.Verify(payload, request.Headers["Stripe-Signature"].ToString(), secret,
+            clock.GetUtcNow(), StripeSignature.DefaultTolerance);
+        if (check != SignatureCheck.Valid)
+        {
+            log.LogWarning("Refused a webhook for tenant {TenantId} ({Mode}): signature {SignatureCheck}", tenant_id, parsedMode, check);
+            return new ApiError(400, "invalid_signature", "Invalid Stripe signature", SignatureDetail(check)).ToResult();
+        }
+
+        StripeEvent stripeEvent;
+        try
+        {
+            stripeEvent = StripeEvent.Parse(payload);
+        }
+        catch (StripePayloadException e)
+        {
+            return new ApiError(400, "invalid_event", "Not a Stripe event", $"The body is not a Stripe event: {e.Message}").ToResult();
+        }
+        if (stripeEvent.Livemode != (parsedMode == Mode.Live))
+        {
+            return new ApiError(400, "livemode_mismatch", "Event from the other mode",
+                $"This event has livemode={stripeEvent.Livemode.ToString().ToLowerInvariant()} but was sent to the {mode} endpoint.").ToResult();
+        }
+
+        var received = new ReceivedBillingEvent
+        {
+            TenantId = tenant_id, Mode = parsedMode, EventId = stripeEvent.Id, Type = stripeEvent.Type,
+            ReceivedAt = clock.GetUtcNow(), Payload = System.Text.Encoding.UTF8.GetString(payload),
+        };
+        var stored = await outbox.TryStoreAndPublishAsync(Components.EventStore, StateKeys.ReceivedEvent(tenant_id, parsedMode, stripeEvent.Id),
+            received, Topics.BillingEvents, stripeEvent.Id, ct);
+        log.LogInformation("Received Stripe event {EventId} ({EventType}) for tenant {TenantId} ({Mode}); duplicate: {Duplicate}",
+            stripeEvent.Id, stripeEvent.Type, tenant_id, parsedMode, !stored);
+        return TypedResults.Ok(new WebhookReceived(true, stripeEvent.Id, Duplicate: !stored));
+    }
+
+    private static string SignatureDetail(SignatureCheck check) => check switch
+    {
+        SignatureCheck.MissingHeader => "The Stripe-Signature header is missing.",
+        SignatureCheck.MalformedHeader => "The Stripe-Signature header is malformed.",
+        SignatureCheck.TimestampOutsideTolerance => "The signature's timestamp is more than 300 seconds away from now.",
+        _ => "No v1 signature matches this endpoint's webhook secret.",
+    };
+}

@@ -1,0 +1,284 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Licenzy.Testing;
+
+namespace Licenzy.Api.Tests;
+
+public class SetupApiTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+{
+    [Fact]
+    public async Task A_tenant_is_created_with_a_name()
+    {
+        var response = await app.AdminClient().PostAsJsonAsync("/v1/admin/tenants", new { name = "Acme" });
+
+        var tenant = await response.OkJsonAsync(HttpStatusCode.Created);
+        Assert.StartsWith("ten_", tenant.GetProperty("tenant_id").GetString());
+        Assert.Equal("Acme", tenant.GetProperty("name").GetString());
+    }
+
+    [Theory]
+    [InlineData("{")]
+    [InlineData("[]")]
+    [InlineData("{}")]
+    [InlineData("{\"name\": 42}")]
+    [InlineData("{\"name\": \"\"}")]
+    [InlineData("")]
+    public async Task A_bad_tenant_body_is_refused(string body)
+    {
+        var response = await app.AdminClient().PostAsync("/v1/admin/tenants", Problems.Json(body));
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task An_oversized_body_is_refused()
+    {
+        var response = await app.AdminClient().PostAsJsonAsync("/v1/admin/tenants", new { name = new string('a', 70_000) });
+
+        await response.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+    }
+
+    [Fact]
+    public async Task The_setup_api_takes_only_the_admin_token()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var noToken = app.CreateClient();
+        var runtimeKey = app.RuntimeClient(tenant.ApiKey);
+        var wrongToken = app.RuntimeClient(LicenzyApp.AdminToken + "x");
+
+        foreach (var client in new[] { noToken, runtimeKey, wrongToken })
+        {
+            await (await client.PostAsJsonAsync("/v1/admin/tenants", new { name = "x" })).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_admin_token");
+            await (await client.GetAsync($"{tenant.ModePath}/products")).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_admin_token");
+        }
+    }
+
+    [Fact]
+    public async Task Connecting_stripe_checks_the_key_and_gives_the_webhook_url()
+    {
+        var tenant = await TestTenant.CreateAsync(app, connect: false);
+        var key = "sk_test_" + Guid.NewGuid().ToString("N");
+        app.Stripe.AddKey(key, livemode: false);
+
+        var response = await tenant.Admin.PutAsJsonAsync($"{tenant.ModePath}/stripe", new { secret_key = key, webhook_secret = "whsec_abc" });
+
+        var body = await response.OkJsonAsync();
+        Assert.Equal("test", body.GetProperty("mode").GetString());
+        Assert.EndsWith($"/v1/webhooks/stripe/{tenant.TenantId}/test", body.GetProperty("webhook_url").GetString());
+        Assert.DoesNotContain(key, body.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_key_of_the_other_mode_is_refused_before_asking_stripe()
+    {
+        var tenant = await TestTenant.CreateAsync(app, connect: false);
+        var before = app.Stripe.RequestCount("/v1/balance");
+
+        var live = await tenant.Admin.PutAsJsonAsync($"{tenant.ModePath}/stripe", new { secret_key = "sk_live_abc", webhook_secret = "whsec_abc" });
+        var restricted = await tenant.Admin.PutAsJsonAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/live/stripe",
+            new { secret_key = "rk_test_abc", webhook_secret = "whsec_abc" });
+
+        await live.AssertProblemAsync(HttpStatusCode.BadRequest, "stripe_mode_mismatch");
+        await restricted.AssertProblemAsync(HttpStatusCode.BadRequest, "stripe_mode_mismatch");
+        Assert.Equal(before, app.Stripe.RequestCount("/v1/balance"));
+    }
+
+    [Fact]
+    public async Task A_key_whose_account_says_otherwise_is_a_mode_mismatch()
+    {
+        var tenant = await TestTenant.CreateAsync(app, connect: false);
+        var key = "sk_test_" + Guid.NewGuid().ToString("N");
+        app.Stripe.AddKey(key, livemode: true);
+
+        var response = await tenant.Admin.PutAsJsonAsync($"{tenant.ModePath}/stripe", new { secret_key = key, webhook_secret = "whsec_abc" });
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "stripe_mode_mismatch");
+    }
+
+    [Fact]
+    public async Task A_key_stripe_rejects_is_invalid_and_not_stored()
+    {
+        var tenant = await TestTenant.CreateAsync(app, connect: false);
+
+        var response = await tenant.Admin.PutAsJsonAsync($"{tenant.ModePath}/stripe", new { secret_key = "sk_test_unknown", webhook_secret = "whsec_abc" });
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "stripe_key_invalid");
+        var product = await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/products", new { code = "X", kind = "subscription", stripe_price_id = "price_x" });
+        await product.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "stripe_not_connected");
+    }
+
+    [Theory]
+    [InlineData("{\"secret_key\": \"pk_test_abc\", \"webhook_secret\": \"whsec_abc\"}")]
+    [InlineData("{\"secret_key\": \"sk_test_abc\", \"webhook_secret\": \"abc\"}")]
+    [InlineData("{\"secret_key\": \"sk_test_abc\"}")]
+    [InlineData("{\"secret_key\": 1, \"webhook_secret\": \"whsec_abc\"}")]
+    public async Task Malformed_stripe_settings_are_refused(string body)
+    {
+        var tenant = await TestTenant.CreateAsync(app, connect: false);
+
+        var response = await tenant.Admin.PutAsync($"{tenant.ModePath}/stripe", Problems.Json(body));
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task Per_mode_routes_check_tenant_and_mode()
+    {
+        var admin = app.AdminClient();
+
+        await (await admin.GetAsync("/v1/admin/tenants/ten_nobody/modes/test/products")).AssertProblemAsync(HttpStatusCode.NotFound, "unknown_tenant");
+        var tenant = await TestTenant.CreateAsync(app, connect: false);
+        await (await admin.GetAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/staging/products")).AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_mode");
+    }
+
+    [Fact]
+    public async Task Products_are_defined_and_listed_per_mode()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+
+        var products = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/products")).OkJsonAsync();
+        var live = await (await tenant.Admin.GetAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/live/products")).OkJsonAsync();
+
+        var codes = products.GetProperty("products").EnumerateArray().Select(p => p.GetProperty("code").GetString()).ToList();
+        Assert.Equal([TestTenant.Subscription, TestTenant.DayPass, TestTenant.Credits], codes);
+        Assert.Empty(live.GetProperty("products").EnumerateArray());
+        var pass = products.GetProperty("products")[1];
+        Assert.Equal("time_pass", pass.GetProperty("kind").GetString());
+        Assert.Equal(1, pass.GetProperty("duration_days").GetInt32());
+        Assert.Equal(7, pass.GetProperty("grace_period_days").GetInt32());
+        Assert.Equal(0, pass.GetProperty("payment_failure_grace_days").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("inactive", "stripe_price_inactive")]
+    [InlineData("live", "stripe_mode_mismatch")]
+    [InlineData("one_time_for_subscription", "stripe_price_type_mismatch")]
+    [InlineData("recurring_for_pass", "stripe_price_type_mismatch")]
+    [InlineData("missing", "stripe_price_not_found")]
+    public async Task The_price_is_checked_against_stripe(string price, string code)
+    {
+        var tenant = await TestTenant.CreateAsync(app, products: false);
+        var priceId = "price_" + Guid.NewGuid().ToString("N");
+        if (price != "missing")
+        {
+            app.Stripe.AddPrice(priceId, active: price != "inactive", livemode: price == "live",
+                type: price is "one_time_for_subscription" ? "one_time" : "recurring");
+        }
+        object definition = price == "recurring_for_pass"
+            ? new { code = "PASS", kind = "time_pass", stripe_price_id = priceId, duration_days = 30 }
+            : new { code = "PRO", kind = "subscription", stripe_price_id = priceId };
+
+        var response = await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/products", definition);
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, code);
+        var products = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/products")).OkJsonAsync();
+        Assert.Empty(products.GetProperty("products").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("{\"code\": \"PACK\", \"kind\": \"usage_pack\", \"stripe_price_id\": \"price_1\"}", "usage_units")]
+    [InlineData("{\"code\": \"PASS\", \"kind\": \"time_pass\", \"stripe_price_id\": \"price_1\"}", "duration_days")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\", \"grace_period_days\": 5}", "grace_period_days")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"lifetime\", \"stripe_price_id\": \"price_1\"}", "kind")]
+    [InlineData("{\"code\": \"price_1\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\"}", "code")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"prod_1\"}", "stripe_price_id")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\", \"features\": \"export\"}", "features")]
+    [InlineData("{\"kind\": \"subscription\", \"stripe_price_id\": \"price_1\"}", "code")]
+    public async Task Invalid_product_definitions_name_the_field(string body, string field)
+    {
+        var tenant = await TestTenant.CreateAsync(app, products: false);
+
+        var response = await tenant.Admin.PostAsync($"{tenant.ModePath}/products", Problems.Json(body));
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+    }
+
+    [Fact]
+    public async Task A_product_code_is_taken_once_per_mode()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var priceId = "price_" + Guid.NewGuid().ToString("N");
+        app.Stripe.AddPrice(priceId, type: "recurring");
+
+        var response = await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/products",
+            new { code = TestTenant.Subscription, kind = "subscription", stripe_price_id = priceId });
+
+        await response.AssertProblemAsync(HttpStatusCode.Conflict, "product_exists");
+    }
+
+    [Fact]
+    public async Task A_key_is_shown_once_and_stops_working_when_revoked()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var created = await (await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/api-keys", new { name = "backend" })).OkJsonAsync(HttpStatusCode.Created);
+        var key = created.GetProperty("key").GetString()!;
+        Assert.StartsWith("lz_test_", key);
+        Assert.Equal("test", created.GetProperty("mode").GetString());
+        var client = app.RuntimeClient(key);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
+
+        var revoked = await tenant.Admin.DeleteAsync($"{tenant.ModePath}/api-keys/{created.GetProperty("id").GetString()}");
+
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        await (await client.PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_api_key");
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Runtime.PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
+        var again = await tenant.Admin.DeleteAsync($"{tenant.ModePath}/api-keys/{created.GetProperty("id").GetString()}");
+        await again.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_api_key");
+    }
+
+    [Fact]
+    public async Task A_key_cannot_be_revoked_through_another_tenant()
+    {
+        var owner = await TestTenant.CreateAsync(app);
+        var other = await TestTenant.CreateAsync(app);
+        var created = await (await owner.Admin.PostAsJsonAsync($"{owner.ModePath}/api-keys", new { })).OkJsonAsync(HttpStatusCode.Created);
+
+        var response = await other.Admin.DeleteAsync($"{other.ModePath}/api-keys/{created.GetProperty("id").GetString()}");
+
+        await response.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_api_key");
+        var client = app.RuntimeClient(created.GetProperty("key").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Stripe_secrets_are_not_stored_in_clear()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+
+        var database = await File.ReadAllBytesAsync(Path.Combine(app.DataPath, "licenzy.db"));
+        var wal = Path.Combine(app.DataPath, "licenzy.db-wal");
+        var everything = System.Text.Encoding.UTF8.GetString(database) + (File.Exists(wal) ? System.Text.Encoding.UTF8.GetString(await ReadSharedAsync(wal)) : "");
+
+        Assert.DoesNotContain(tenant.SecretKey, everything);
+        Assert.DoesNotContain(tenant.WebhookSecret, everything);
+        Assert.DoesNotContain(tenant.ApiKey, everything);
+    }
+
+    private static async Task<byte[]> ReadSharedAsync(string path)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    [Fact]
+    public async Task Unknown_routes_and_methods_answer_problem_json()
+    {
+        var client = app.AdminClient();
+
+        await (await client.GetAsync("/v1/nothing-here")).AssertProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await client.GetAsync("/v1/admin/tenants")).AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task Health_endpoints_answer()
+    {
+        var client = app.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Http.Json;
+using Licenzy.Testing;
+
+namespace Licenzy.Api.Tests;
+
+public class UsageTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+{
+    private static HttpRequestMessage Consume(string subjectRef, object units, string? key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/usage/consume") { Content = JsonContent.Create(new { subject_ref = subjectRef, units }) };
+        if (key is not null) request.Headers.Add("Idempotency-Key", key);
+        return request;
+    }
+
+    [Fact]
+    public async Task Consuming_spends_units_and_grows_the_version()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        var body = await (await tenant.Runtime.SendAsync(Consume("user_1", 20, "c1"))).OkJsonAsync();
+
+        Assert.True(body.GetProperty("ok").GetBoolean());
+        Assert.Equal(20, body.GetProperty("consumed").GetInt64());
+        Assert.Equal(30, body.GetProperty("usage_remaining").GetInt64());
+        var entitlements = await tenant.EntitlementsAsync("user_1");
+        Assert.Equal(2, entitlements.GetProperty("version").GetInt64());
+        Assert.Equal(50, entitlements.GetProperty("entitlements")[0].GetProperty("usage_granted").GetInt64());
+        Assert.Equal(30, entitlements.GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Fact]
+    public async Task Asking_for_more_than_is_left_spends_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+        await tenant.Runtime.SendAsync(Consume("user_1", 10, "c1"));
+
+        var response = await tenant.Runtime.SendAsync(Consume("user_1", 100, "c2"));
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.Conflict, "insufficient_usage");
+        Assert.Equal(40, problem.GetProperty("usage_remaining").GetInt64());
+        Assert.Equal("100 units requested, 40 remaining", problem.GetProperty("detail").GetString());
+        var entitlements = await tenant.EntitlementsAsync("user_1");
+        Assert.Equal(2, entitlements.GetProperty("version").GetInt64());
+        Assert.Equal(40, entitlements.GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_retry_with_the_same_key_replays_without_spending_again()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        var first = await tenant.Runtime.SendAsync(Consume("user_1", 5, "same"));
+        var second = await tenant.Runtime.SendAsync(Consume("user_1", 5, "same"));
+
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        var entitlements = await tenant.EntitlementsAsync("user_1");
+        Assert.Equal(45, entitlements.GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+        Assert.Equal(2, entitlements.GetProperty("version").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_key_is_still_honoured_just_before_24_hours()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+        await tenant.Runtime.SendAsync(Consume("user_1", 5, "day-old"));
+        app.Clock.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
+
+        var retry = await tenant.Runtime.SendAsync(Consume("user_1", 5, "day-old"));
+
+        Assert.Equal("true", retry.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(45, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_same_key_with_another_body_is_refused_and_spends_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+        await tenant.Runtime.SendAsync(Consume("user_1", 5, "k"));
+
+        var otherUnits = await tenant.Runtime.SendAsync(Consume("user_1", 6, "k"));
+        var otherSubject = await tenant.Runtime.SendAsync(Consume("user_2", 5, "k"));
+
+        await otherUnits.AssertProblemAsync(HttpStatusCode.Conflict, "idempotency_key_reused");
+        await otherSubject.AssertProblemAsync(HttpStatusCode.Conflict, "idempotency_key_reused");
+        Assert.Equal(45, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1.5)]
+    [InlineData("10")]
+    [InlineData(1_000_000_001L)]
+    [InlineData(null)]
+    public async Task Units_must_be_a_whole_number_in_range(object? units)
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        var response = await tenant.Runtime.SendAsync(Consume("user_1", units!, "k"));
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_units");
+        Assert.Equal(50, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("{\"subject_ref\": \"user_1\", \"units\": 1, \"mode\": \"live\"}", "mode_not_allowed")]
+    [InlineData("{\"subject_ref\": \"user one\", \"units\": 1}", "invalid_subject_ref")]
+    [InlineData("{\"units\": 1}", "invalid_subject_ref")]
+    [InlineData("{\"subject_ref\": \"user_1\"}", "invalid_units")]
+    [InlineData("{\"subject_ref\": \"user_1\", \"units\": 1", "invalid_request")]
+    public async Task Bad_consume_bodies_get_their_error(string body, string code)
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/usage/consume") { Content = Problems.Json(body) };
+        request.Headers.Add("Idempotency-Key", "k");
+
+        var response = await tenant.Runtime.SendAsync(request);
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, code);
+        Assert.Equal(50, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_is_required()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        var missing = await tenant.Runtime.SendAsync(Consume("user_1", 1, key: null));
+        var tooLong = await tenant.Runtime.SendAsync(Consume("user_1", 1, key: new string('k', 256)));
+
+        await missing.AssertProblemAsync(HttpStatusCode.BadRequest, "idempotency_key_required");
+        await tooLong.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_idempotency_key");
+        Assert.Equal(50, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Fact]
+    public async Task Two_hundred_parallel_consumes_spend_exactly_what_there_is()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 200)
+            .Select(i => tenant.Runtime.SendAsync(Consume("user_1", 1, $"parallel-{i}"))));
+
+        Assert.Equal(50, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(150, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        foreach (var rejected in responses.Where(r => r.StatusCode == HttpStatusCode.Conflict))
+            await rejected.AssertProblemAsync(HttpStatusCode.Conflict, "insufficient_usage");
+        var entitlements = await tenant.EntitlementsAsync("user_1");
+        Assert.Equal(0, entitlements.GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+        Assert.Equal(1 + 50, entitlements.GetProperty("version").GetInt64());
+    }
+
+    [Fact]
+    public async Task Parallel_retries_of_one_key_spend_once()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => tenant.Runtime.SendAsync(Consume("user_1", 3, "one-key"))));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Single(responses, r => !r.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(47, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+}

@@ -1,0 +1,219 @@
+using System.Text.Json;
+using Licenzy.Infrastructure.State;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Licenzy.Infrastructure.Tests;
+
+public sealed class StateStoreTests : IDisposable
+{
+    private readonly TempDataFolder _folder = new();
+    private readonly IHost _host;
+    private readonly IStateStore _store;
+
+    public StateStoreTests()
+    {
+        _host = TestHost.Build(_folder);
+        _store = _host.Services.GetRequiredService<IStateStoreFactory>().Get(Components.StateStore);
+    }
+
+    public void Dispose()
+    {
+        _host.Dispose();
+        _folder.Dispose();
+    }
+
+    private sealed record Balance(int UnitsLeft, string Owner);
+
+    [Fact]
+    public async Task A_missing_key_reads_as_null()
+    {
+        Assert.Null(await _store.GetAsync<Balance>("nobody"));
+    }
+
+    [Fact]
+    public async Task A_save_without_an_etag_only_inserts()
+    {
+        Assert.True(await _store.TrySaveAsync("subject", new Balance(10, "first"), etag: null));
+        Assert.False(await _store.TrySaveAsync("subject", new Balance(99, "second"), etag: null));
+
+        var stored = await _store.GetAsync<Balance>("subject");
+        Assert.Equal(new Balance(10, "first"), stored!.Value);
+        Assert.Equal("subject", stored.Key);
+    }
+
+    [Fact]
+    public async Task A_save_with_the_current_etag_wins_and_a_stale_etag_writes_nothing()
+    {
+        await _store.TrySaveAsync("subject", new Balance(10, "a"), etag: null);
+        var first = (await _store.GetAsync<Balance>("subject"))!;
+
+        Assert.True(await _store.TrySaveAsync("subject", new Balance(9, "b"), first.ETag));
+        var second = (await _store.GetAsync<Balance>("subject"))!;
+        Assert.NotEqual(first.ETag, second.ETag);
+
+        Assert.False(await _store.TrySaveAsync("subject", new Balance(0, "stale"), first.ETag));
+        Assert.False(await _store.TrySaveAsync("subject", new Balance(0, "garbage"), "not-an-etag"));
+        Assert.Equal(new Balance(9, "b"), (await _store.GetAsync<Balance>("subject"))!.Value);
+    }
+
+    [Fact]
+    public async Task A_save_with_an_etag_on_a_missing_key_fails()
+    {
+        Assert.False(await _store.TrySaveAsync("nobody", new Balance(1, "x"), "1"));
+        Assert.Null(await _store.GetAsync<Balance>("nobody"));
+    }
+
+    [Fact]
+    public async Task An_unconditional_save_overwrites_and_moves_the_etag_on()
+    {
+        await _store.SaveAsync("subject", new Balance(1, "a"));
+        var first = (await _store.GetAsync<Balance>("subject"))!;
+        await _store.SaveAsync("subject", new Balance(2, "b"));
+        var second = (await _store.GetAsync<Balance>("subject"))!;
+
+        Assert.Equal(new Balance(2, "b"), second.Value);
+        Assert.NotEqual(first.ETag, second.ETag);
+        Assert.False(await _store.TrySaveAsync("subject", new Balance(3, "c"), first.ETag));
+    }
+
+    [Fact]
+    public async Task A_delete_checks_the_etag_when_given_one()
+    {
+        await _store.SaveAsync("subject", new Balance(1, "a"));
+        var first = (await _store.GetAsync<Balance>("subject"))!;
+        await _store.SaveAsync("subject", new Balance(2, "b"));
+
+        Assert.False(await _store.TryDeleteAsync("subject", first.ETag));
+        Assert.NotNull(await _store.GetAsync<Balance>("subject"));
+
+        var current = (await _store.GetAsync<Balance>("subject"))!;
+        Assert.True(await _store.TryDeleteAsync("subject", current.ETag));
+        Assert.Null(await _store.GetAsync<Balance>("subject"));
+
+        Assert.True(await _store.TryDeleteAsync("never-there"));
+    }
+
+    [Fact]
+    public async Task A_transaction_whose_third_check_fails_writes_nothing()
+    {
+        await _store.SaveAsync("existing", new Balance(5, "before"));
+
+        var applied = await _store.TryTransactAsync(
+        [
+            new StateOperation.Upsert("one", new Balance(1, "tx")),
+            new StateOperation.Upsert("two", new Balance(2, "tx"), MustNotExist: true),
+            new StateOperation.Upsert("existing", new Balance(3, "tx"), ETag: "999"),
+        ]);
+
+        Assert.False(applied);
+        Assert.Null(await _store.GetAsync<Balance>("one"));
+        Assert.Null(await _store.GetAsync<Balance>("two"));
+        Assert.Equal(new Balance(5, "before"), (await _store.GetAsync<Balance>("existing"))!.Value);
+    }
+
+    [Fact]
+    public async Task A_transaction_applies_every_kind_of_operation_together()
+    {
+        await _store.SaveAsync("update-me", new Balance(1, "old"));
+        await _store.SaveAsync("delete-me", new Balance(1, "old"));
+        var updateMe = (await _store.GetAsync<Balance>("update-me"))!;
+        var deleteMe = (await _store.GetAsync<Balance>("delete-me"))!;
+
+        var applied = await _store.TryTransactAsync(
+        [
+            new StateOperation.Upsert("insert-me", new Balance(7, "new"), MustNotExist: true),
+            new StateOperation.Upsert("update-me", new Balance(8, "new"), updateMe.ETag),
+            new StateOperation.Upsert("overwrite-me", new Balance(9, "new")),
+            new StateOperation.Delete("delete-me", deleteMe.ETag),
+        ]);
+
+        Assert.True(applied);
+        Assert.Equal(new Balance(7, "new"), (await _store.GetAsync<Balance>("insert-me"))!.Value);
+        Assert.Equal(new Balance(8, "new"), (await _store.GetAsync<Balance>("update-me"))!.Value);
+        Assert.Equal(new Balance(9, "new"), (await _store.GetAsync<Balance>("overwrite-me"))!.Value);
+        Assert.Null(await _store.GetAsync<Balance>("delete-me"));
+    }
+
+    [Fact]
+    public async Task Operations_in_a_transaction_see_the_ones_before_them()
+    {
+        var applied = await _store.TryTransactAsync(
+        [
+            new StateOperation.Upsert("twice", new Balance(1, "first"), MustNotExist: true),
+            new StateOperation.Upsert("twice", new Balance(2, "second"), MustNotExist: true),
+        ]);
+
+        Assert.False(applied);
+        Assert.Null(await _store.GetAsync<Balance>("twice"));
+    }
+
+    [Fact]
+    public async Task A_delete_with_a_stale_etag_fails_the_whole_transaction()
+    {
+        await _store.SaveAsync("keep", new Balance(1, "a"));
+        var applied = await _store.TryTransactAsync(
+        [
+            new StateOperation.Upsert("new", new Balance(1, "tx")),
+            new StateOperation.Delete("keep", ETag: "999"),
+        ]);
+
+        Assert.False(applied);
+        Assert.Null(await _store.GetAsync<Balance>("new"));
+        Assert.NotNull(await _store.GetAsync<Balance>("keep"));
+    }
+
+    [Fact]
+    public async Task A_contradictory_operation_is_rejected_before_anything_is_written()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => _store.TryTransactAsync(
+        [
+            new StateOperation.Upsert("a", new Balance(1, "x")),
+            new StateOperation.Upsert("b", new Balance(1, "x"), ETag: "1", MustNotExist: true),
+        ]));
+        Assert.Null(await _store.GetAsync<Balance>("a"));
+    }
+
+    [Fact]
+    public async Task Values_are_stored_as_licenzy_json()
+    {
+        await _store.SaveAsync("subject", new Balance(3, "me"));
+
+        var raw = (await _store.GetAsync<JsonElement>("subject"))!.Value;
+        Assert.Equal(3, raw.GetProperty("units_left").GetInt32());
+        Assert.Equal("me", raw.GetProperty("owner").GetString());
+    }
+
+    [Fact]
+    public async Task Stores_are_separate_and_only_known_stores_exist()
+    {
+        var factory = _host.Services.GetRequiredService<IStateStoreFactory>();
+        var events = factory.Get(Components.EventStore);
+        await _store.SaveAsync("same-key", new Balance(1, "state"));
+        await events.SaveAsync("same-key", new Balance(2, "events"));
+
+        Assert.Equal("state", (await _store.GetAsync<Balance>("same-key"))!.Value.Owner);
+        Assert.Equal("events", (await events.GetAsync<Balance>("same-key"))!.Value.Owner);
+
+        var error = Assert.Throws<ArgumentException>(() => factory.Get("licenzy-stat"));
+        Assert.Contains("licenzy-stat", error.Message);
+    }
+
+    [Fact]
+    public async Task Concurrent_etag_checked_writers_never_lose_an_update()
+    {
+        await _store.SaveAsync("counter", 0);
+
+        async Task IncrementAsync()
+        {
+            while (true)
+            {
+                var current = (await _store.GetAsync<int>("counter"))!;
+                if (await _store.TrySaveAsync("counter", current.Value + 1, current.ETag)) return;
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(IncrementAsync)));
+        Assert.Equal(50, (await _store.GetAsync<int>("counter"))!.Value);
+    }
+}

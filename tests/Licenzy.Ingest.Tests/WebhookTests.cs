@@ -1,0 +1,214 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Licenzy.Infrastructure;
+using Licenzy.Stripe;
+using Licenzy.Testing;
+
+namespace Licenzy.Ingest.Tests;
+
+public class WebhookTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+{
+    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(code, JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
+    }
+
+    private async Task<(TestTenant Tenant, string Body, string EventId)> PaidCheckoutAsync()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var session = await tenant.StartCheckoutAsync("user_1", TestTenant.Subscription);
+        var eventId = tenant.NextEventId();
+        return (tenant, StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), session, "paid"), eventId);
+    }
+
+    [Fact]
+    public async Task A_signed_event_is_stored_queued_and_applied()
+    {
+        var (tenant, body, eventId) = await PaidCheckoutAsync();
+
+        var response = await tenant.SendWebhookAsync(body);
+
+        var received = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(eventId, received.GetProperty("event_id").GetString());
+        Assert.False(received.GetProperty("duplicate").GetBoolean());
+        await app.Deliveries.WaitAsync(Topics.BillingEvents, eventId);
+        Assert.True(await tenant.IsAllowedAsync("user_1"));
+    }
+
+    [Fact]
+    public async Task A_repeated_event_is_acknowledged_and_changes_nothing()
+    {
+        var (tenant, body, eventId) = await PaidCheckoutAsync();
+        await tenant.DeliverAsync(body);
+
+        var again = await tenant.SendWebhookAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True((await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicate").GetBoolean());
+        Assert.Equal(1, (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64());
+    }
+
+    public static TheoryData<string> BadSignatures() => new()
+    {
+        "",
+        "garbage",
+        "t=notanumber,v1=abc",
+        "v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd",
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSignatures))]
+    public async Task A_bad_signature_is_refused_and_nothing_is_stored(string signature)
+    {
+        var (tenant, body, eventId) = await PaidCheckoutAsync();
+
+        var refused = await tenant.SendWebhookAsync(body, signature);
+
+        await AssertProblemAsync(refused, HttpStatusCode.BadRequest, "invalid_signature");
+        var accepted = await tenant.SendWebhookAsync(body);
+        Assert.False((await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicate").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_missing_signature_header_is_refused()
+    {
+        var (tenant, body, _) = await PaidCheckoutAsync();
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/stripe/{tenant.TenantId}/test") { Content = new StringContent(body) };
+
+        var response = await app.CreateClient().SendAsync(request);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_signature");
+        Assert.False(await tenant.IsAllowedAsync("user_1"));
+    }
+
+    [Fact]
+    public async Task Another_secret_a_tampered_body_or_a_stale_timestamp_is_refused()
+    {
+        var (tenant, body, _) = await PaidCheckoutAsync();
+        var now = app.Clock.GetUtcNow();
+        var bytes = Encoding.UTF8.GetBytes(body);
+
+        var wrongSecret = await tenant.SendWebhookAsync(body, StripeSignature.Sign(bytes, "whsec_other", now));
+        var tampered = await tenant.SendWebhookAsync(body.Replace("\"paid\"", "\"PAID\""), StripeSignature.Sign(bytes, tenant.WebhookSecret, now));
+        var stale = await tenant.SendWebhookAsync(body, StripeSignature.Sign(bytes, tenant.WebhookSecret, now.AddSeconds(-301)));
+        var future = await tenant.SendWebhookAsync(body, StripeSignature.Sign(bytes, tenant.WebhookSecret, now.AddSeconds(301)));
+
+        foreach (var response in new[] { wrongSecret, tampered, stale, future })
+            await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_signature");
+        Assert.False(await tenant.IsAllowedAsync("user_1"));
+    }
+
+    [Fact]
+    public async Task A_secret_of_another_mode_or_tenant_does_not_verify()
+    {
+        var (tenant, body, _) = await PaidCheckoutAsync();
+        var other = await TestTenant.CreateAsync(app);
+
+        var response = await other.SendWebhookAsync(body, path: $"/v1/webhooks/stripe/{tenant.TenantId}/test");
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_signature");
+    }
+
+    [Fact]
+    public async Task Unknown_endpoints_are_refused()
+    {
+        var (tenant, body, _) = await PaidCheckoutAsync();
+
+        var unknownTenant = await tenant.SendWebhookAsync(body, path: "/v1/webhooks/stripe/ten_nobody/test");
+        var notConnectedMode = await tenant.SendWebhookAsync(body, path: $"/v1/webhooks/stripe/{tenant.TenantId}/live");
+        var badMode = await tenant.SendWebhookAsync(body, path: $"/v1/webhooks/stripe/{tenant.TenantId}/prod");
+
+        await AssertProblemAsync(unknownTenant, HttpStatusCode.NotFound, "webhook_endpoint_unknown");
+        await AssertProblemAsync(notConnectedMode, HttpStatusCode.NotFound, "webhook_endpoint_unknown");
+        await AssertProblemAsync(badMode, HttpStatusCode.BadRequest, "invalid_mode");
+    }
+
+    [Fact]
+    public async Task An_event_of_the_other_mode_is_refused()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var session = await tenant.StartCheckoutAsync("user_1", TestTenant.Subscription);
+        var body = StripeEvents.CheckoutSession("checkout.session.completed", tenant.NextEventId(), app.Clock.GetUtcNow(), session, "paid", livemode: true);
+
+        var response = await tenant.SendWebhookAsync(body);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "livemode_mismatch");
+    }
+
+    [Fact]
+    public async Task A_signed_body_that_is_not_an_event_is_refused()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+
+        var response = await tenant.SendWebhookAsync("{\"hello\": \"world\"}");
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_event");
+    }
+
+    [Fact]
+    public async Task An_oversized_body_is_refused()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+
+        var response = await tenant.SendWebhookAsync("{\"pad\": \"" + new string('x', 1024 * 1024) + "\"}");
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+    }
+
+    [Fact]
+    public async Task An_event_licenzy_cannot_attribute_is_a_dead_letter_with_its_reason()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        var body = StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_test_foreign",
+            new Dictionary<string, string>(), "payment", "paid");
+
+        await tenant.DeliverAsync(body);
+        await app.Deliveries.WaitAsync(Topics.BillingEventsDeadLetter, eventId);
+
+        var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
+        var letter = letters.GetProperty("events").EnumerateArray().Single();
+        Assert.Equal(eventId, letter.GetProperty("event_id").GetString());
+        Assert.Equal("checkout.session.completed", letter.GetProperty("type").GetString());
+        Assert.Contains("metadata", letter.GetProperty("reason").GetString());
+        var live = await (await tenant.Admin.GetAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/live/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Empty(live.GetProperty("events").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task An_event_type_licenzy_does_not_act_on_is_acknowledged()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        var body = StripeEvents.Envelope("customer.created", eventId, app.Clock.GetUtcNow(), livemode: false,
+            new System.Text.Json.Nodes.JsonObject { ["id"] = "cus_1", ["object"] = "customer" });
+
+        var response = await tenant.SendWebhookAsync(body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var result = await app.Deliveries.WaitAsync(Topics.BillingEvents, eventId);
+        Assert.Equal(Licenzy.Infrastructure.PubSub.DeliveryStatus.Success, result.Status);
+    }
+
+    [Fact]
+    public async Task Parallel_deliveries_of_one_event_apply_it_once()
+    {
+        var (tenant, body, eventId) = await PaidCheckoutAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => tenant.SendWebhookAsync(body)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var fresh = 0;
+        foreach (var response in responses)
+            if (!(await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicate").GetBoolean()) fresh++;
+        Assert.Equal(1, fresh);
+        await app.Deliveries.WaitAsync(Topics.BillingEvents, eventId);
+        Assert.Equal(1, (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64());
+    }
+}

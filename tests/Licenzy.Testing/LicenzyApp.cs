@@ -1,0 +1,75 @@
+using Licenzy.Standalone;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Xunit;
+
+namespace Licenzy.Testing;
+
+/// <summary>
+/// The standalone app (Api and Ingest in one process, embedded components) in memory, with its
+/// own data folder, a fake clock, and a local Stripe stand-in. One per test class; each test
+/// makes its own tenant, so tests never share data.
+/// </summary>
+public sealed class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
+{
+    public const string AdminToken = "test-admin-token-0123456789";
+
+    /// <summary>A fixed start, so dates in assertions are readable.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 4, 1, 12, 0, 0, TimeSpan.Zero);
+
+    public FakeTimeProvider Clock { get; } = new(Start);
+    public DeliveryObserver Deliveries { get; } = new();
+    public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "licenzy-tests", Guid.NewGuid().ToString("N"));
+    public StripeStandIn Stripe { get; private set; } = null!;
+
+    /// <summary>Extra settings a test class wants, applied over the defaults.</summary>
+    public Dictionary<string, string?> Settings { get; } = new();
+
+    public async Task InitializeAsync() => Stripe = await StripeStandIn.StartAsync();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Licenzy:AdminToken", AdminToken);
+        builder.UseSetting("Licenzy:DataPath", DataPath);
+        builder.UseSetting("Licenzy:Stripe:ApiBase", Stripe.BaseUrl.ToString());
+        builder.UseSetting("Licenzy:Stripe:RetryBaseDelay", "00:00:00.010");
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            Deliveries.ObserveSubscribers(services);
+        });
+    }
+
+    public HttpClient AdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+        return client;
+    }
+
+    public HttpClient RuntimeClient(string apiKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+        return client;
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Stripe.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open is left to the temp folder's cleanup.
+        }
+    }
+}
