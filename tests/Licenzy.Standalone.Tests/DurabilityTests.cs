@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Licenzy.Stripe;
+using Licenzy.Testing;
+
+namespace Licenzy.Standalone.Tests;
+
+/// <summary>
+/// Once Ingest answers 2xx, the event is not lost, even if the process dies the next instant:
+/// proven by killing real processes and starting them again on the same data folder.
+/// </summary>
+public sealed class DurabilityTests : IAsyncLifetime
+{
+    private const string AdminToken = "durability-admin-token-0123456789";
+    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "licenzy-tests", Guid.NewGuid().ToString("N"));
+    private StripeStandIn _stripe = null!;
+
+    public async Task InitializeAsync() => _stripe = await StripeStandIn.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _stripe.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left to the temp folder's cleanup.
+        }
+    }
+
+    private Dictionary<string, string?> Settings() => new()
+    {
+        ["Licenzy:AdminToken"] = AdminToken,
+        ["Licenzy:DataPath"] = _dataPath,
+        ["Licenzy:Stripe:ApiBase"] = _stripe.BaseUrl.AbsoluteUri,
+        // A delivery cut off by the kill is handed out again after this lease.
+        ["Licenzy:Outbox:LeaseDuration"] = "00:00:02",
+    };
+
+    /// <summary>Tenant, Stripe connection, one product and a key, through the setup API of a running app.</summary>
+    private async Task<(string TenantId, string WebhookSecret, string ApiKey)> SetUpAsync(LicenzyProcess app)
+    {
+        var admin = app.Client(AdminToken);
+        var tenant = await (await admin.PostAsJsonAsync("/v1/admin/tenants", new { name = "Durable" })).Content.ReadFromJsonAsync<JsonElement>();
+        var tenantId = tenant.GetProperty("tenant_id").GetString()!;
+        var secretKey = "sk_test_" + Guid.NewGuid().ToString("N");
+        _stripe.AddKey(secretKey, livemode: false);
+        _stripe.AddPrice("price_durable", type: "recurring");
+        const string webhookSecret = "whsec_durable";
+        var modePath = $"/v1/admin/tenants/{tenantId}/modes/test";
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"{modePath}/stripe", new { secret_key = secretKey, webhook_secret = webhookSecret })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync($"{modePath}/products",
+            new { code = "PRO", kind = "subscription", stripe_price_id = "price_durable" })).StatusCode);
+        var key = await (await admin.PostAsJsonAsync($"{modePath}/api-keys", new { })).Content.ReadFromJsonAsync<JsonElement>();
+        return (tenantId, webhookSecret, key.GetProperty("key").GetString()!);
+    }
+
+    private static async Task<HttpResponseMessage> SendPaidCheckoutAsync(LicenzyProcess app, string tenantId, string secret, string eventId, string subject)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["licenzy_tenant"] = tenantId, ["licenzy_mode"] = "test", ["licenzy_subject"] = subject, ["licenzy_product"] = "PRO",
+        };
+        var body = StripeEvents.CheckoutSession("checkout.session.completed", eventId, DateTimeOffset.UtcNow, "cs_test_" + eventId,
+            metadata, "subscription", "paid");
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/stripe/{tenantId}/test") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("Stripe-Signature", StripeSignature.Sign(Encoding.UTF8.GetBytes(body), secret, DateTimeOffset.UtcNow));
+        return await app.Client().SendAsync(request);
+    }
+
+    private static async Task<bool> IsAllowedAsync(LicenzyProcess app, string apiKey, string subject)
+    {
+        var response = await app.Client(apiKey).PostAsJsonAsync("/v1/access/check", new { subject_ref = subject });
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("allowed").GetBoolean();
+    }
+
+    [Fact]
+    public async Task An_event_acknowledged_by_a_killed_ingest_process_is_applied_after_restart()
+    {
+        string tenantId, secret, apiKey;
+        await using (var setup = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", Settings()))
+        {
+            (tenantId, secret, apiKey) = await SetUpAsync(setup);
+            await setup.KillAsync();
+        }
+
+        // Ingest alone has no subscriber: the event can only be in the store when it is killed.
+        await using (var ingest = await LicenzyProcess.StartReadyAsync("Licenzy.Ingest", "Production", Settings()))
+        {
+            var response = await SendPaidCheckoutAsync(ingest, tenantId, secret, "evt_kill_ingest", "user_1");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await ingest.KillAsync();
+        }
+
+        await using var restarted = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", Settings());
+        await restarted.WaitForLineAsync("Applied CheckoutCompleted evt_kill_ingest");
+        Assert.True(await IsAllowedAsync(restarted, apiKey, "user_1"));
+    }
+
+    [Fact]
+    public async Task An_event_acknowledged_just_before_the_standalone_app_is_killed_is_not_lost()
+    {
+        await using var first = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", Settings());
+        var (tenantId, secret, apiKey) = await SetUpAsync(first);
+
+        var response = await SendPaidCheckoutAsync(first, tenantId, secret, "evt_kill_standalone", "user_2");
+        await first.KillAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        await using var restarted = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", Settings());
+        // Either the first process applied it before it died, or the restarted one applies it now.
+        if (!await IsAllowedAsync(restarted, apiKey, "user_2"))
+        {
+            await restarted.WaitForLineAsync("Applied CheckoutCompleted evt_kill_standalone");
+        }
+        Assert.True(await IsAllowedAsync(restarted, apiKey, "user_2"));
+    }
+}
