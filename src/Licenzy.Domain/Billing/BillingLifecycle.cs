@@ -6,8 +6,9 @@ namespace Licenzy.Domain.Billing;
 
 /// <summary>
 /// What each verified billing event does to a subject's entitlements: one case per event (the
-/// lifecycle table of API.md). Every case is idempotent and commutes with the others, because
-/// Stripe delivers at least once and in any order.
+/// lifecycle table of API.md). Each case only records a fact with Stripe's timestamp; the
+/// entitlement then derives its status from all its facts (<see cref="Entitlement.Recompute"/>).
+/// Recording is idempotent and commutes, because Stripe delivers at least once and in any order.
 /// </summary>
 public static class BillingLifecycle
 {
@@ -16,32 +17,49 @@ public static class BillingLifecycle
     {
         if (state.AppliedEventIds.Contains(billingEvent.EventId)) return false;
 
+        var entitlement = FindOrAdd(state, billingEvent, out var added);
         var changed = billingEvent switch
         {
-            CheckoutCompleted e => RecordPayment(state, e, e.Payment switch
+            CheckoutCompleted e => RecordCheckout(entitlement, e, e.Payment switch
             {
                 CheckoutPayment.Unpaid => PurchaseState.Pending,
                 _ => PurchaseState.Paid,
             }, noPaymentRequired: e.Payment == CheckoutPayment.NoPaymentRequired),
-            CheckoutAsyncPaymentSucceeded e => RecordPayment(state, e, PurchaseState.Paid, noPaymentRequired: false),
-            CheckoutAsyncPaymentFailed e => RecordPayment(state, e, PurchaseState.Failed, noPaymentRequired: false),
+            CheckoutAsyncPaymentSucceeded e => RecordCheckout(entitlement, e, PurchaseState.Paid, noPaymentRequired: false),
+            CheckoutAsyncPaymentFailed e => RecordCheckout(entitlement, e, PurchaseState.Failed, noPaymentRequired: false),
+            SubscriptionChanged e => RecordSubscription(entitlement, e),
+            SubscriptionDeleted e => Facts(entitlement).RecordEnded(e.EndedAt ?? e.OccurredAt)
+                | Facts(entitlement).RecordSnapshot(new SubscriptionSnapshot(e.OccurredAt, SubscriptionStatus.Canceled, e.PeriodEnd)),
+            InvoicePaid e => Facts(entitlement).RecordPaid(e.OccurredAt, e.PeriodEnd) | Facts(entitlement).RecordStarted(e.OccurredAt),
+            InvoicePaymentFailed e => Facts(entitlement).RecordFailed(e.OccurredAt),
+            ChargeRefunded e => e.FullyRefunded && RecordRefund(entitlement, e.PaymentIntentId, e.OccurredAt),
+            DisputeOpened e => RecordDispute(entitlement, e.DisputeId, e.PaymentIntentId, e.OccurredAt, won: null),
+            DisputeClosed e => RecordDispute(entitlement, e.DisputeId, e.PaymentIntentId, e.OccurredAt, e.Won),
             _ => throw new ArgumentOutOfRangeException(nameof(billingEvent), billingEvent.GetType().Name, "no lifecycle rule for this event"),
         };
 
         state.RememberEvent(billingEvent.EventId);
-        if (changed) state.Version++;
-        return changed;
+        if (!changed)
+        {
+            // An event that adds no fact (a partial refund, say) leaves no empty entitlement behind.
+            if (added) state.Entitlements.Remove(entitlement);
+            return false;
+        }
+
+        entitlement.Recompute();
+        state.Version++;
+        return true;
     }
 
-    private static bool RecordPayment(SubjectState state, CheckoutEvent e, PurchaseState reached, bool noPaymentRequired)
+    private static bool RecordCheckout(Entitlement entitlement, CheckoutEvent e, PurchaseState reached, bool noPaymentRequired)
     {
-        var entitlement = FindOrAdd(state, e);
-        var purchase = entitlement.Purchases.Find(p => p.CheckoutSessionId == e.CheckoutSessionId);
         var changed = false;
+        var purchase = entitlement.Purchases.Find(p => p.CheckoutSessionId == e.CheckoutSessionId);
         if (purchase is null)
         {
-            purchase = new Purchase { CheckoutSessionId = e.CheckoutSessionId, State = PurchaseState.Pending };
+            purchase = new Purchase { CheckoutSessionId = e.CheckoutSessionId, State = PurchaseState.Pending, At = e.OccurredAt };
             entitlement.Purchases.Add(purchase);
+            entitlement.Purchases.Sort((a, b) => string.CompareOrdinal(a.CheckoutSessionId, b.CheckoutSessionId));
             changed = true;
         }
         if (e.PaymentIntentId is not null && purchase.PaymentIntentId != e.PaymentIntentId)
@@ -49,98 +67,103 @@ public static class BillingLifecycle
             purchase.PaymentIntentId = e.PaymentIntentId;
             changed = true;
         }
-        if (e.SubscriptionId is not null && entitlement.SubscriptionId is null)
-        {
-            entitlement.SubscriptionId = e.SubscriptionId;
-            changed = true;
-        }
-        if (reached > purchase.State)
+        if (reached > purchase.State || (reached == purchase.State && EarlierReport(e.OccurredAt, noPaymentRequired, purchase)))
         {
             purchase.State = reached;
-            purchase.PaidAt = reached == PurchaseState.Paid ? e.OccurredAt : null;
+            purchase.At = e.OccurredAt;
             purchase.NoPaymentRequired = noPaymentRequired;
             changed = true;
         }
-        if (!changed) return false;
+        if (reached == PurchaseState.Paid && entitlement.Kind == ProductKind.Subscription)
+            changed |= Facts(entitlement).RecordStarted(e.OccurredAt);
+        return changed;
+    }
 
-        Recompute(entitlement);
-        Touch(entitlement, e.OccurredAt);
+    /// <summary>
+    /// The earliest report of a state wins, and in the same second a real payment outranks "nothing
+    /// to pay": a total order, so copies agree whatever order they come in.
+    /// </summary>
+    private static bool EarlierReport(DateTimeOffset at, bool noPaymentRequired, Purchase purchase) =>
+        at < purchase.At || (at == purchase.At && !noPaymentRequired && purchase.NoPaymentRequired);
+
+    private static bool RecordSubscription(Entitlement entitlement, SubscriptionChanged e)
+    {
+        var facts = Facts(entitlement);
+        var changed = facts.RecordSnapshot(new SubscriptionSnapshot(e.OccurredAt, e.Status, e.PeriodEnd));
+        if (e.Status is SubscriptionStatus.Active or SubscriptionStatus.Trialing) changed |= facts.RecordStarted(e.OccurredAt);
+        if (e.Status == SubscriptionStatus.Canceled) changed |= facts.RecordEnded(e.EndedAt ?? e.OccurredAt);
+        return changed;
+    }
+
+    private static bool RecordRefund(Entitlement entitlement, string paymentIntentId, DateTimeOffset at)
+    {
+        var earlier = entitlement.Refunds.Find(r => r.PaymentIntentId == paymentIntentId);
+        if (earlier is not null && earlier.At <= at) return false;
+        if (earlier is not null) entitlement.Refunds.Remove(earlier);
+        entitlement.Refunds.Add(new RefundFact(paymentIntentId, at));
+        entitlement.Refunds.Sort((a, b) => string.CompareOrdinal(a.PaymentIntentId, b.PaymentIntentId));
         return true;
     }
+
+    /// <summary>Opened carries its time; closed carries its outcome and time. Either may come first.</summary>
+    private static bool RecordDispute(Entitlement entitlement, string disputeId, string paymentIntentId, DateTimeOffset at, bool? won)
+    {
+        var changed = false;
+        var dispute = entitlement.Disputes.Find(d => d.DisputeId == disputeId);
+        if (dispute is null)
+        {
+            dispute = new DisputeFact { DisputeId = disputeId };
+            entitlement.Disputes.Add(dispute);
+            entitlement.Disputes.Sort((a, b) => string.CompareOrdinal(a.DisputeId, b.DisputeId));
+            changed = true;
+        }
+        if (dispute.PaymentIntentId is null)
+        {
+            dispute.PaymentIntentId = paymentIntentId;
+            changed = true;
+        }
+        if (won is null && (dispute.OpenedAt is null || at < dispute.OpenedAt))
+        {
+            dispute.OpenedAt = at;
+            changed = true;
+        }
+        if (won is not null && dispute.Won is null)
+        {
+            // A dispute closes once; its outcome is final.
+            dispute.Won = won;
+            dispute.ClosedAt = at;
+            changed = true;
+        }
+        return changed;
+    }
+
+    private static SubscriptionFacts Facts(Entitlement entitlement) => entitlement.Subscription ??= new SubscriptionFacts();
 
     /// <summary>
     /// Entitlements are anchored on their Stripe subscription, or for passes and packs on the
     /// product: a second pass extends the first and a second pack tops it up.
     /// </summary>
-    private static Entitlement FindOrAdd(SubjectState state, CheckoutEvent e)
+    private static Entitlement FindOrAdd(SubjectState state, BillingEvent e, out bool added)
     {
         var anchor = e.Product.Kind == ProductKind.Subscription
-            ? "subscription:" + (e.SubscriptionId ?? e.CheckoutSessionId)
+            ? "subscription:" + (e.SubscriptionId ?? (e as CheckoutEvent)?.CheckoutSessionId
+                ?? throw new ArgumentException($"{e.GetType().Name} for a subscription product needs a subscription id", nameof(e)))
             : "product:" + e.Product.Code;
         var id = Entitlement.IdFor(state.SubjectRef, anchor);
         var entitlement = state.Find(id);
+        added = entitlement is null;
         if (entitlement is null)
         {
             entitlement = Entitlement.For(state.SubjectRef, e.Product, anchor);
+            entitlement.SubscriptionId = e.SubscriptionId;
+            // Kept in id order, so the document is the same whichever event created which first.
             state.Entitlements.Add(entitlement);
+            state.Entitlements.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        }
+        else if (entitlement.SubscriptionId is null && e.SubscriptionId is not null)
+        {
+            entitlement.SubscriptionId = e.SubscriptionId;
         }
         return entitlement;
-    }
-
-    /// <summary>
-    /// Derives status, dates and units from the purchases, sorted by when they were paid, so the
-    /// result does not depend on the order the events came in.
-    /// </summary>
-    private static void Recompute(Entitlement entitlement)
-    {
-        var paid = entitlement.Purchases
-            .Where(p => p.State == PurchaseState.Paid)
-            .OrderBy(p => p.PaidAt).ThenBy(p => p.CheckoutSessionId, StringComparer.Ordinal)
-            .ToList();
-
-        if (paid.Count == 0)
-        {
-            var pending = entitlement.Purchases.Any(p => p.State == PurchaseState.Pending);
-            entitlement.Status = pending ? EntitlementStatus.Pending : EntitlementStatus.Expired;
-            entitlement.Reason = pending ? AvailabilityReason.PaymentPending : AvailabilityReason.PaymentFailed;
-            entitlement.StartsAt = null;
-            entitlement.ExpiresAt = null;
-            entitlement.UsageGranted = entitlement.Kind == ProductKind.UsagePack ? 0 : null;
-            return;
-        }
-
-        entitlement.Reason = null;
-        entitlement.StartsAt = paid[0].PaidAt;
-        switch (entitlement.Kind)
-        {
-            case ProductKind.Subscription:
-                entitlement.Status = paid[0].NoPaymentRequired ? EntitlementStatus.Trialing : EntitlementStatus.Active;
-                break;
-            case ProductKind.TimePass:
-                entitlement.Status = EntitlementStatus.Active;
-                entitlement.ExpiresAt = PassEnd(paid, TimeSpan.FromDays(entitlement.DurationDays ?? 0));
-                break;
-            case ProductKind.UsagePack:
-                entitlement.Status = EntitlementStatus.Active;
-                entitlement.UsageGranted = paid.Count * (entitlement.UsageUnits ?? 0);
-                break;
-        }
-    }
-
-    /// <summary>Each pass runs from the later of its payment and the end of the passes before it.</summary>
-    private static DateTimeOffset PassEnd(IEnumerable<Purchase> paidInOrder, TimeSpan duration)
-    {
-        DateTimeOffset? end = null;
-        foreach (var purchase in paidInOrder)
-        {
-            var start = end is { } previous && previous > purchase.PaidAt!.Value ? previous : purchase.PaidAt!.Value;
-            end = start + duration;
-        }
-        return end!.Value;
-    }
-
-    private static void Touch(Entitlement entitlement, DateTimeOffset at)
-    {
-        if (at > entitlement.UpdatedAt) entitlement.UpdatedAt = at;
     }
 }

@@ -6,8 +6,11 @@ namespace Licenzy.Domain.Entitlements;
 
 /// <summary>
 /// A right a subject bought: one per Stripe subscription, and one per time-pass or usage-pack
-/// product (further purchases of the same pass or pack extend or top it up). The product's terms
-/// are copied in when it is first bought, so evaluating access never needs the catalogue.
+/// product (further purchases of the same pass or pack extend or top it up). It keeps the facts
+/// Stripe reported (purchases, subscription snapshots, payments, refunds, disputes) and derives
+/// its status from them in <see cref="Recompute"/>, so the order of events cannot change the
+/// outcome. The product's terms are copied in when it is first bought, so evaluating access never
+/// needs the catalogue.
 /// </summary>
 public sealed class Entitlement
 {
@@ -18,6 +21,12 @@ public sealed class Entitlement
     public required string ProductCode { get; init; }
     public required ProductKind Kind { get; init; }
     public List<string> Features { get; set; } = [];
+    public int? DurationDays { get; init; }
+    public long? UsageUnits { get; init; }
+    public int GracePeriodDays { get; init; }
+    public int PaymentFailureGraceDays { get; init; }
+
+    // Derived from the facts below by Recompute; stored so that reads need no work.
 
     /// <summary>The stored status; time may move it on (see <see cref="Evaluate"/>).</summary>
     public EntitlementStatus Status { get; set; }
@@ -28,18 +37,25 @@ public sealed class Entitlement
     public DateTimeOffset? StartsAt { get; set; }
     public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? GraceEndsAt { get; set; }
-
     public long? UsageGranted { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Units spent; the usage ledger's part of the state.</summary>
     public long UsageConsumed { get; set; }
 
-    public string? SubscriptionId { get; set; }
-    public int? DurationDays { get; init; }
-    public long? UsageUnits { get; init; }
-    public int GracePeriodDays { get; init; }
-    public int PaymentFailureGraceDays { get; init; }
+    // The facts.
 
+    public string? SubscriptionId { get; set; }
     public List<Purchase> Purchases { get; set; } = [];
-    public DateTimeOffset UpdatedAt { get; set; }
+    public SubscriptionFacts? Subscription { get; set; }
+
+    /// <summary>Payments (payment intents) that were refunded in full.</summary>
+    public List<RefundFact> Refunds { get; set; } = [];
+
+    public List<DisputeFact> Disputes { get; set; } = [];
+
+    /// <summary>When units were last spent (the usage ledger's fact).</summary>
+    public DateTimeOffset? LastConsumedAt { get; set; }
 
     public static Entitlement For(string subjectRef, Product product, string anchor) => new()
     {
@@ -67,7 +83,7 @@ public sealed class Entitlement
 
     public long? UsageRemaining => UsageGranted is { } granted ? Math.Max(0, granted - UsageConsumed) : null;
 
-    /// <summary>What this entitlement means at <paramref name="now"/>. Expiry counts here, at read time.</summary>
+    /// <summary>What this entitlement means at <paramref name="now"/>. Expiry and grace count here, at read time.</summary>
     public Availability Evaluate(DateTimeOffset now) => (Kind, Status) switch
     {
         (_, EntitlementStatus.Pending) => Unavailable(EntitlementStatus.Pending, AvailabilityReason.PaymentPending),
@@ -77,6 +93,11 @@ public sealed class Entitlement
         (ProductKind.Subscription, EntitlementStatus.Trialing) => WithinPeriod(now)
             ? Usable(EntitlementStatus.Trialing, AvailabilityReason.SubscriptionTrialing)
             : Unavailable(EntitlementStatus.Expired, AvailabilityReason.SubscriptionCanceled),
+        (ProductKind.Subscription, EntitlementStatus.Canceled) => now < GraceEndsAt
+            ? Usable(EntitlementStatus.Canceled, AvailabilityReason.InGracePeriod)
+            : Unavailable(EntitlementStatus.Expired, AvailabilityReason.SubscriptionCanceled),
+        (ProductKind.Subscription, EntitlementStatus.Suspended) when Reason == AvailabilityReason.PaymentFailed && now < GraceEndsAt =>
+            Usable(EntitlementStatus.Suspended, AvailabilityReason.InGracePeriod),
         (ProductKind.TimePass, EntitlementStatus.Active) => ExpiresAt is { } end && now < end
             ? Usable(EntitlementStatus.Active, AvailabilityReason.PassActive)
             : Unavailable(EntitlementStatus.Expired, AvailabilityReason.PassExpired),
@@ -91,4 +112,156 @@ public sealed class Entitlement
     private Availability Usable(EntitlementStatus status, AvailabilityReason reason) => new(status, true, reason, UsageRemaining);
 
     private Availability Unavailable(EntitlementStatus status, AvailabilityReason reason) => new(status, false, reason, UsageRemaining);
+
+    /// <summary>
+    /// Derives status, reason, dates and units from the facts alone. Revocation (a full refund or a
+    /// lost dispute) outranks an open dispute, which outranks everything else.
+    /// </summary>
+    public void Recompute()
+    {
+        var refunded = Refunds.Select(r => r.PaymentIntentId).ToHashSet();
+        var lost = Disputes.Where(d => d.Won == false && d.PaymentIntentId is not null).Select(d => d.PaymentIntentId!).ToHashSet();
+        bool Revoked(Purchase p) => p.PaymentIntentId is { } pi && (refunded.Contains(pi) || lost.Contains(pi));
+        var paid = Purchases
+            .Where(p => p.State == PurchaseState.Paid && !Revoked(p))
+            .OrderBy(p => p.At).ThenBy(p => p.CheckoutSessionId, StringComparer.Ordinal)
+            .ToList();
+
+        GraceEndsAt = null;
+        if (Kind == ProductKind.Subscription) DeriveSubscription(paid);
+        else DeriveOneTime(paid, anyRevoked: Purchases.Any(p => p.State == PurchaseState.Paid && Revoked(p)));
+
+        if (Kind == ProductKind.Subscription && (refunded.Count > 0 || lost.Count > 0))
+            Set(EntitlementStatus.Revoked, refunded.Count > 0 ? AvailabilityReason.Refunded : AvailabilityReason.Disputed);
+        else if (Status != EntitlementStatus.Revoked && Disputes.Any(d => d.IsOpen))
+            Set(EntitlementStatus.Suspended, AvailabilityReason.Disputed);
+
+        UpdatedAt = LatestFact();
+    }
+
+    /// <summary>When the entitlement last changed: the latest time among its facts, whatever order they came in.</summary>
+    private DateTimeOffset LatestFact()
+    {
+        var latest = DateTimeOffset.MinValue;
+        void See(DateTimeOffset? at)
+        {
+            if (at > latest) latest = at.Value;
+        }
+        foreach (var purchase in Purchases) See(purchase.At);
+        foreach (var refund in Refunds) See(refund.At);
+        foreach (var dispute in Disputes)
+        {
+            See(dispute.OpenedAt);
+            See(dispute.ClosedAt);
+        }
+        if (Subscription is { } facts)
+        {
+            See(facts.Snapshot?.At);
+            See(facts.LastPaidAt);
+            See(facts.EndedAt);
+            if (facts.FailedAt.Count > 0) See(facts.FailedAt[^1]);
+        }
+        See(LastConsumedAt);
+        return latest;
+    }
+
+    private void DeriveOneTime(List<Purchase> paid, bool anyRevoked)
+    {
+        StartsAt = paid.Count > 0 ? paid[0].At : null;
+        ExpiresAt = Kind == ProductKind.TimePass && paid.Count > 0 ? PassEnd(paid, TimeSpan.FromDays(DurationDays ?? 0)) : null;
+        UsageGranted = Kind == ProductKind.UsagePack ? paid.Count * (UsageUnits ?? 0) : null;
+
+        if (paid.Count > 0) Set(EntitlementStatus.Active, null);
+        else if (anyRevoked) Set(EntitlementStatus.Revoked, Refunds.Count > 0 ? AvailabilityReason.Refunded : AvailabilityReason.Disputed);
+        else if (Purchases.Any(p => p.State == PurchaseState.Pending)) Set(EntitlementStatus.Pending, AvailabilityReason.PaymentPending);
+        else Set(EntitlementStatus.Expired, AvailabilityReason.PaymentFailed);
+    }
+
+    /// <summary>Each pass runs from the later of its payment and the end of the passes before it.</summary>
+    private static DateTimeOffset PassEnd(List<Purchase> paidInOrder, TimeSpan duration)
+    {
+        var end = paidInOrder[0].At;
+        foreach (var purchase in paidInOrder)
+        {
+            end = (end > purchase.At ? end : purchase.At) + duration;
+        }
+        return end;
+    }
+
+    /// <summary>
+    /// A subscription ends when Stripe says so; otherwise the latest word decides: the newest
+    /// snapshot, unless a payment (or failure) after it says otherwise.
+    /// </summary>
+    private void DeriveSubscription(List<Purchase> paid)
+    {
+        var facts = Subscription ?? new SubscriptionFacts();
+        var firstPaid = paid.Count > 0 ? paid[0].At : (DateTimeOffset?)null;
+        StartsAt = Earliest(facts.StartedAt, firstPaid);
+        ExpiresAt = facts.PeriodEnd;
+
+        if (facts.EndedAt is { } ended)
+        {
+            Set(EntitlementStatus.Canceled, AvailabilityReason.SubscriptionCanceled);
+            GraceEndsAt = ended + TimeSpan.FromDays(GracePeriodDays);
+            return;
+        }
+
+        var lastPaid = Latest(facts.LastPaidAt, paid.Count > 0 ? paid[^1].At : null);
+        var failing = FailingSince(facts, lastPaid);
+        var lastFailure = facts.FailedAt.Count > 0 ? facts.FailedAt[^1] : (DateTimeOffset?)null;
+        var snapshot = facts.Snapshot;
+
+        if (snapshot is null)
+        {
+            if (failing is not null) SuspendForPayment(failing.Value);
+            else if (paid.Count > 0) Set(paid[0].NoPaymentRequired && facts.LastPaidAt is null ? EntitlementStatus.Trialing : EntitlementStatus.Active, null);
+            else if (facts.LastPaidAt is not null) Set(EntitlementStatus.Active, null);
+            else if (Purchases.Count > 0 && Purchases.All(p => p.State == PurchaseState.Failed)) Set(EntitlementStatus.Expired, AvailabilityReason.PaymentFailed);
+            else Set(EntitlementStatus.Pending, AvailabilityReason.PaymentPending);
+            return;
+        }
+
+        if (failing is not null && lastFailure > snapshot.At) SuspendForPayment(failing.Value);
+        else if (lastPaid > snapshot.At && snapshot.Status is SubscriptionStatus.PastDue or SubscriptionStatus.Unpaid or SubscriptionStatus.Incomplete)
+            Set(EntitlementStatus.Active, null);
+        else
+        {
+            switch (snapshot.Status)
+            {
+                case SubscriptionStatus.Active: Set(EntitlementStatus.Active, null); break;
+                case SubscriptionStatus.Trialing: Set(EntitlementStatus.Trialing, null); break;
+                case SubscriptionStatus.PastDue or SubscriptionStatus.Unpaid: SuspendForPayment(failing ?? snapshot.At); break;
+                case SubscriptionStatus.Paused: Set(EntitlementStatus.Suspended, AvailabilityReason.SubscriptionPaused); break;
+                case SubscriptionStatus.Incomplete: Set(EntitlementStatus.Pending, AvailabilityReason.PaymentPending); break;
+                case SubscriptionStatus.IncompleteExpired: Set(EntitlementStatus.Expired, AvailabilityReason.PaymentFailed); break;
+                case SubscriptionStatus.Canceled:
+                    // A canceled snapshot also records the end (see the lifecycle); kept for completeness.
+                    Set(EntitlementStatus.Canceled, AvailabilityReason.SubscriptionCanceled);
+                    GraceEndsAt = snapshot.At + TimeSpan.FromDays(GracePeriodDays);
+                    break;
+            }
+        }
+    }
+
+    private static DateTimeOffset? FailingSince(SubscriptionFacts facts, DateTimeOffset? lastPaid)
+    {
+        // A payment in the same second as a failure counts as after it: a retry that succeeded.
+        foreach (var failed in facts.FailedAt)
+        {
+            if (lastPaid is null || failed > lastPaid) return failed;
+        }
+        return null;
+    }
+
+    private void SuspendForPayment(DateTimeOffset failingSince)
+    {
+        Set(EntitlementStatus.Suspended, AvailabilityReason.PaymentFailed);
+        if (PaymentFailureGraceDays > 0) GraceEndsAt = failingSince + TimeSpan.FromDays(PaymentFailureGraceDays);
+    }
+
+    private void Set(EntitlementStatus status, AvailabilityReason? reason) => (Status, Reason) = (status, reason);
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

@@ -13,8 +13,8 @@ public sealed class Purchase
     public string? PaymentIntentId { get; set; }
     public PurchaseState State { get; set; }
 
-    /// <summary>When Stripe said the payment succeeded (the event's own time, not ours).</summary>
-    public DateTimeOffset? PaidAt { get; set; }
+    /// <summary>When Stripe said the purchase reached its state (the event's own time, not ours).</summary>
+    public DateTimeOffset At { get; set; }
 
     /// <summary>Paid with nothing to pay: a subscription that starts with a trial.</summary>
     public bool NoPaymentRequired { get; set; }

@@ -32,7 +32,11 @@ public static class UsageLedger
         {
             var take = Math.Min(left, pack.UsageRemaining ?? 0);
             pack.UsageConsumed += take;
-            pack.UpdatedAt = now > pack.UpdatedAt ? now : pack.UpdatedAt;
+            if (take > 0 && (pack.LastConsumedAt is null || now > pack.LastConsumedAt))
+            {
+                pack.LastConsumedAt = now;
+                pack.UpdatedAt = now > pack.UpdatedAt ? now : pack.UpdatedAt;
+            }
             left -= take;
             if (left == 0) break;
         }
