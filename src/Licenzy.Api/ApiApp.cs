@@ -29,6 +29,7 @@ public static class ApiApp
         services.AddSingleton<ProductCatalog>();
         services.AddSingleton<SubjectReader>();
         services.AddSingleton<DeadLetters>();
+        services.AddSingleton<PaymentIndex>();
         services.AddSingleton<StripeEventTranslator>();
         services.AddActor<SubjectActor>(SubjectActor.ActorType);
         services.AddSubscriber<BillingEventSubscriber>();

@@ -24,6 +24,9 @@ public static class StateKeys
 
     public static string CheckoutAttempt(string tenantId, Mode mode, string attemptId) => $"attempt|{tenantId}|{mode.ToWire()}|{attemptId}";
 
+    /// <summary>Who a Stripe payment (payment intent) belongs to, so refunds and disputes find their purchase.</summary>
+    public static string Payment(string tenantId, Mode mode, string paymentIntentId) => $"payment|{tenantId}|{mode.ToWire()}|{paymentIntentId}";
+
     public static string DeadLetters(string tenantId, Mode mode) => $"deadletters|{tenantId}|{mode.ToWire()}";
 
     /// <summary>A received Stripe event, in the event store: written once per event id.</summary>

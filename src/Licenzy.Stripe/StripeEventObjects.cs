@@ -131,7 +131,9 @@ public sealed record StripeInvoiceObject
             Created = obj.ReadTime("created"),
             BillingReason = obj.ReadString("billing_reason"),
             AmountPaid = obj.ReadLong("amount_paid") ?? 0,
-            PaymentIntentId = obj.ReadId("payment_intent"),
+            // Since 2025-03-31 an invoice lists its payments instead of naming one payment intent.
+            PaymentIntentId = obj.ReadId("payment_intent")
+                ?? obj.ReadList("payments").Select(p => p.ReadObject("payment")?.ReadId("payment_intent")).FirstOrDefault(pi => pi is not null),
             ChargeId = obj.ReadId("charge"),
         };
     }

@@ -5,25 +5,24 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Licenzy.Testing;
 
 /// <summary>
-/// Lets a test wait until a published message has been handled (or given up on), instead of
-/// sleeping: every subscriber is wrapped so that a final result completes a task per message.
+/// Lets a test wait until a published message has been handled, retried, or given up on,
+/// instead of sleeping: every subscriber is wrapped so that each result it returns is recorded.
 /// </summary>
 public sealed class DeliveryObserver
 {
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
-    private readonly ConcurrentDictionary<(string Topic, string Id), TaskCompletionSource<DeliveryResult>> _results = new();
+    private readonly ConcurrentDictionary<(string Topic, string Id), MessageLog> _logs = new();
 
-    /// <summary>Waits for the final result of message <paramref name="id"/> on <paramref name="topic"/>.</summary>
-    public async Task<DeliveryResult> WaitAsync(string topic, string id)
-    {
-        var result = Slot(topic, id).Task;
-        if (await Task.WhenAny(result, Task.Delay(Guard)) != result)
-            throw new TimeoutException($"message {id} on {topic} was not handled within {Guard.TotalSeconds} s");
-        return await result;
-    }
+    /// <summary>Waits for the final result (Success or Drop) of message <paramref name="id"/> on <paramref name="topic"/>.</summary>
+    public Task<DeliveryResult> WaitAsync(string topic, string id) =>
+        Log(topic, id).WaitAsync(results => results.LastOrDefault(r => r.Status != DeliveryStatus.Retry), $"message {id} on {topic} to be handled");
 
-    private TaskCompletionSource<DeliveryResult> Slot(string topic, string id) =>
-        _results.GetOrAdd((topic, id), _ => new TaskCompletionSource<DeliveryResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+    /// <summary>Waits until deliveries of message <paramref name="id"/> were answered with Retry <paramref name="count"/> times.</summary>
+    public Task<DeliveryResult> WaitForRetriesAsync(string topic, string id, int count = 1) =>
+        Log(topic, id).WaitAsync(results => results.Count(r => r.Status == DeliveryStatus.Retry) >= count ? results.Last() : null,
+            $"message {id} on {topic} to be retried {count} times");
+
+    private MessageLog Log(string topic, string id) => _logs.GetOrAdd((topic, id), _ => new MessageLog());
 
     internal void ObserveSubscribers(IServiceCollection services)
     {
@@ -41,6 +40,43 @@ public sealed class DeliveryObserver
         : registration.ImplementationInstance is ISubscriber instance ? instance
         : (ISubscriber)ActivatorUtilities.CreateInstance(provider, registration.ImplementationType!);
 
+    /// <summary>The results one message got, and whoever waits on them.</summary>
+    private sealed class MessageLog
+    {
+        private readonly Lock _gate = new();
+        private readonly List<DeliveryResult> _results = [];
+        private readonly List<(Func<List<DeliveryResult>, DeliveryResult?> Done, TaskCompletionSource<DeliveryResult> Waiter)> _waiters = [];
+
+        public void Add(DeliveryResult result)
+        {
+            lock (_gate)
+            {
+                _results.Add(result);
+                foreach (var waiter in _waiters.ToList())
+                {
+                    if (waiter.Done(_results) is { } reached)
+                    {
+                        waiter.Waiter.TrySetResult(reached);
+                        _waiters.Remove(waiter);
+                    }
+                }
+            }
+        }
+
+        public async Task<DeliveryResult> WaitAsync(Func<List<DeliveryResult>, DeliveryResult?> done, string what)
+        {
+            var waiter = new TaskCompletionSource<DeliveryResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                if (done(_results) is { } reached) return reached;
+                _waiters.Add((done, waiter));
+            }
+            if (await Task.WhenAny(waiter.Task, Task.Delay(Guard)) != waiter.Task)
+                throw new TimeoutException($"waited {Guard.TotalSeconds} s for {what}");
+            return await waiter.Task;
+        }
+    }
+
     private sealed class Observed(ISubscriber inner, DeliveryObserver observer) : ISubscriber
     {
         public string Topic => inner.Topic;
@@ -49,7 +85,7 @@ public sealed class DeliveryObserver
         public async Task<DeliveryResult> HandleAsync(Message message, CancellationToken cancellationToken)
         {
             var result = await inner.HandleAsync(message, cancellationToken);
-            if (result.Status != DeliveryStatus.Retry) observer.Slot(message.Topic, message.Id).TrySetResult(result);
+            observer.Log(message.Topic, message.Id).Add(result);
             return result;
         }
     }

@@ -41,6 +41,133 @@ public static class StripeEvents
         return Envelope(type, eventId, created, livemode, session);
     }
 
+    /// <summary>
+    /// A subscription. <paramref name="currentShape"/>: the period end on <c>items.data[]</c> (since
+    /// 2025-03-31); otherwise at the top level, as older API versions send it.
+    /// </summary>
+    public static string Subscription(
+        string type, string eventId, DateTimeOffset created, string subscriptionId, string status, IReadOnlyDictionary<string, string> metadata,
+        DateTimeOffset periodStart, DateTimeOffset periodEnd, bool currentShape = true, DateTimeOffset? canceledAt = null)
+    {
+        var item = new JsonObject
+        {
+            ["id"] = "si_" + subscriptionId, ["object"] = "subscription_item",
+            ["price"] = new JsonObject { ["id"] = "price_x", ["object"] = "price" },
+        };
+        var subscription = new JsonObject
+        {
+            ["id"] = subscriptionId,
+            ["object"] = "subscription",
+            ["cancel_at_period_end"] = false,
+            ["canceled_at"] = canceledAt?.ToUnixTimeSeconds(),
+            ["created"] = periodStart.ToUnixTimeSeconds(),
+            ["customer"] = "cus_M5wW9RPFk9xNZ5",
+            ["ended_at"] = status == "canceled" ? canceledAt?.ToUnixTimeSeconds() : null,
+            ["items"] = new JsonObject { ["object"] = "list", ["data"] = new JsonArray(item) },
+            ["livemode"] = false,
+            ["metadata"] = Metadata(metadata),
+            ["status"] = status,
+        };
+        var holder = currentShape ? item : subscription;
+        holder["current_period_start"] = periodStart.ToUnixTimeSeconds();
+        holder["current_period_end"] = periodEnd.ToUnixTimeSeconds();
+        return Envelope(type, eventId, created, livemode: false, subscription);
+    }
+
+    /// <summary>
+    /// An invoice of a subscription. <paramref name="currentShape"/>: the subscription under
+    /// <c>parent.subscription_details</c> and the payment under <c>payments</c> (since 2025-03-31);
+    /// otherwise top-level <c>subscription</c>, <c>subscription_details</c> and <c>payment_intent</c>.
+    /// </summary>
+    public static string Invoice(
+        string type, string eventId, DateTimeOffset created, string subscriptionId, IReadOnlyDictionary<string, string> metadata,
+        DateTimeOffset periodEnd, string paymentIntentId, bool currentShape = true)
+    {
+        var paid = type == "invoice.paid";
+        var invoice = new JsonObject
+        {
+            ["id"] = "in_" + eventId,
+            ["object"] = "invoice",
+            ["amount_paid"] = paid ? 1900 : 0,
+            ["billing_reason"] = "subscription_cycle",
+            ["created"] = created.ToUnixTimeSeconds(),
+            ["lines"] = new JsonObject
+            {
+                ["object"] = "list",
+                ["data"] = new JsonArray(new JsonObject
+                {
+                    ["id"] = "il_" + eventId, ["object"] = "line_item",
+                    ["period"] = new JsonObject { ["start"] = created.ToUnixTimeSeconds(), ["end"] = periodEnd.ToUnixTimeSeconds() },
+                }),
+            },
+            ["livemode"] = false,
+            ["status"] = paid ? "paid" : "open",
+        };
+        if (currentShape)
+        {
+            invoice["parent"] = new JsonObject
+            {
+                ["type"] = "subscription_details",
+                ["subscription_details"] = new JsonObject { ["subscription"] = subscriptionId, ["metadata"] = Metadata(metadata) },
+            };
+            invoice["payments"] = new JsonObject
+            {
+                ["object"] = "list",
+                ["data"] = new JsonArray(new JsonObject
+                {
+                    ["id"] = "inpay_" + eventId, ["object"] = "invoice_payment",
+                    ["payment"] = new JsonObject { ["type"] = "payment_intent", ["payment_intent"] = paymentIntentId },
+                }),
+            };
+        }
+        else
+        {
+            invoice["subscription"] = subscriptionId;
+            invoice["subscription_details"] = new JsonObject { ["metadata"] = Metadata(metadata) };
+            invoice["payment_intent"] = paymentIntentId;
+        }
+        return Envelope(type, eventId, created, livemode: false, invoice);
+    }
+
+    /// <summary>A charge of a payment intent, refunded by <paramref name="amountRefunded"/> of 1900.</summary>
+    public static string ChargeRefunded(string eventId, DateTimeOffset created, string paymentIntentId, long amountRefunded) =>
+        Envelope("charge.refunded", eventId, created, livemode: false, new JsonObject
+        {
+            ["id"] = "ch_" + paymentIntentId,
+            ["object"] = "charge",
+            ["amount"] = 1900,
+            ["amount_refunded"] = amountRefunded,
+            ["created"] = created.ToUnixTimeSeconds(),
+            ["livemode"] = false,
+            ["metadata"] = new JsonObject(),
+            ["paid"] = true,
+            ["payment_intent"] = paymentIntentId,
+            ["refunded"] = amountRefunded >= 1900,
+            ["status"] = "succeeded",
+        });
+
+    /// <summary>A dispute on a payment intent's charge: <c>charge.dispute.created</c> or <c>.closed</c> with its status.</summary>
+    public static string Dispute(string type, string eventId, DateTimeOffset created, string disputeId, string paymentIntentId, string status) =>
+        Envelope(type, eventId, created, livemode: false, new JsonObject
+        {
+            ["id"] = disputeId,
+            ["object"] = "dispute",
+            ["amount"] = 1900,
+            ["charge"] = "ch_" + paymentIntentId,
+            ["created"] = created.ToUnixTimeSeconds(),
+            ["livemode"] = false,
+            ["payment_intent"] = paymentIntentId,
+            ["reason"] = "fraudulent",
+            ["status"] = status,
+        });
+
+    private static JsonObject Metadata(IReadOnlyDictionary<string, string> metadata)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in metadata) result[key] = value;
+        return result;
+    }
+
     public static string Envelope(string type, string eventId, DateTimeOffset created, bool livemode, JsonObject dataObject) =>
         new JsonObject
         {

@@ -38,6 +38,10 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
             case Translation.Ignored ignored:
                 log.LogDebug("Ignored Stripe event {EventId}: {Why}", received.EventId, ignored.Why);
                 return DeliveryResult.Success;
+            case Translation.NotYet notYet:
+                log.LogInformation("Stripe event {EventId} ({EventType}) for tenant {TenantId} waits: {Reason}",
+                    received.EventId, received.Type, received.TenantId, notYet.Reason);
+                return DeliveryResult.Retry(notYet.Reason);
             case Translation.Unattributable unattributable:
                 log.LogWarning("Stripe event {EventId} ({EventType}) for tenant {TenantId} cannot be applied: {Reason}",
                     received.EventId, received.Type, received.TenantId, unattributable.Reason);
