@@ -34,12 +34,6 @@ internal sealed class ComponentsOptionsValidator : IValidateOptions<ComponentsOp
         {
             failures.Add($"{ComponentsOptions.SectionName}:Components must be Embedded or Dapr.");
         }
-        else if (options.Components == ComponentsBinding.Dapr)
-        {
-            // Fail loudly rather than quietly run on SQLite while the operator believes Dapr is in use.
-            failures.Add($"{ComponentsOptions.SectionName}:Components is Dapr, but the Dapr binding is not available " +
-                         "in this build yet. Use Embedded (the default).");
-        }
 
         if (string.IsNullOrWhiteSpace(options.DataPath))
         {

@@ -1,4 +1,5 @@
 using Licenzy.Infrastructure.Actors;
+using Licenzy.Infrastructure.Dapr;
 using Licenzy.Infrastructure.Embedded;
 using Licenzy.Infrastructure.PubSub;
 using Licenzy.Infrastructure.State;
@@ -35,7 +36,19 @@ public static class ComponentsRegistration
 
         services.TryAddSingleton(TimeProvider.System);
 
-        // Embedded binding. (Licenzy:Components=Dapr fails validation at start until the Dapr binding lands.)
+        if (BindingOf(configuration) == ComponentsBinding.Dapr) AddDaprBinding(services, configuration);
+        else AddEmbeddedBinding(services);
+        return services;
+    }
+
+    /// <summary>The binding the configuration asks for; an unreadable value is left to the options validation to report.</summary>
+    public static ComponentsBinding BindingOf(IConfiguration configuration) =>
+        Enum.TryParse<ComponentsBinding>(configuration[$"{ComponentsOptions.SectionName}:Components"], ignoreCase: true, out var binding)
+            ? binding
+            : ComponentsBinding.Embedded;
+
+    private static void AddEmbeddedBinding(IServiceCollection services)
+    {
         services.TryAddSingleton<SqliteDatabase>();
         services.TryAddSingleton<IStateStoreFactory, SqliteStateStoreFactory>();
         services.TryAddSingleton<OutboxSignal>();
@@ -50,7 +63,29 @@ public static class ComponentsRegistration
         services.AddHostedService<OutboxDispatcher>();
 
         services.AddHealthChecks().AddCheck<SqliteHealthCheck>("components");
-        return services;
+    }
+
+    private static void AddDaprBinding(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DaprOptions>().Bind(configuration.GetSection(DaprOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<DaprOptions>>(new DaprOptions.FromEnvironment(configuration));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DaprOptions>, DaprOptions.Validator>());
+
+        // One long-lived client for the sidecar; connections are recycled, the client is not.
+        services.AddHttpClient(DaprSidecar.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        services.TryAddSingleton(provider => new DaprSidecar(
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(DaprSidecar.HttpClientName),
+            provider.GetRequiredService<IOptions<DaprOptions>>()));
+        services.TryAddSingleton<DaprStateStoreFactory>();
+        services.TryAddSingleton<IStateStoreFactory>(provider => provider.GetRequiredService<DaprStateStoreFactory>());
+        services.TryAddSingleton<IOutboxStore, DaprOutboxStore>();
+        services.TryAddSingleton<IPublisher, DaprPublisher>();
+        services.TryAddSingleton<IActorClient, DaprActorClient>();
+
+        services.AddHostedService<DaprSidecarReadiness>();
+        services.AddHealthChecks().AddCheck<DaprSidecarHealthCheck>("components");
     }
 
     /// <summary>

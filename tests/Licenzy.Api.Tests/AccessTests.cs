@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public class AccessTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+public abstract class AccessTests(LicenzyApp app)
 {
     [Fact]
     public async Task An_unknown_subject_has_nothing()
@@ -183,3 +183,7 @@ public class AccessTests(LicenzyApp app) : IClassFixture<LicenzyApp>
 
     private const string ApiKeyDetail = "Send a valid runtime API key as 'Authorization: Bearer lz_test_...' or 'lz_live_...'.";
 }
+
+public sealed class AccessTestsOnEmbedded(LicenzyApp app) : AccessTests(app), IClassFixture<LicenzyApp>;
+
+public sealed class AccessTestsOnDapr(DaprLicenzyApp app) : AccessTests(app), IClassFixture<DaprLicenzyApp>;

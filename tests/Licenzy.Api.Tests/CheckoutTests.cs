@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public class CheckoutTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+public abstract class CheckoutTests(LicenzyApp app)
 {
     [Fact]
     public async Task A_checkout_session_carries_what_later_events_need()
@@ -191,3 +191,7 @@ public class CheckoutTests(LicenzyApp app) : IClassFixture<LicenzyApp>
         return tenant.Runtime.SendAsync(request);
     }
 }
+
+public sealed class CheckoutTestsOnEmbedded(LicenzyApp app) : CheckoutTests(app), IClassFixture<LicenzyApp>;
+
+public sealed class CheckoutTestsOnDapr(DaprLicenzyApp app) : CheckoutTests(app), IClassFixture<DaprLicenzyApp>;

@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public class IsolationTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+public abstract class IsolationTests(LicenzyApp app)
 {
     [Fact]
     public async Task A_test_key_never_sees_live_state()
@@ -65,3 +65,7 @@ public class IsolationTests(LicenzyApp app) : IClassFixture<LicenzyApp>
         }
     }
 }
+
+public sealed class IsolationTestsOnEmbedded(LicenzyApp app) : IsolationTests(app), IClassFixture<LicenzyApp>;
+
+public sealed class IsolationTestsOnDapr(DaprLicenzyApp app) : IsolationTests(app), IClassFixture<DaprLicenzyApp>;

@@ -12,25 +12,12 @@ namespace Licenzy.Api.Tests;
 /// topic and the subject's actor, read back through the runtime API. The clock only moves
 /// forward; each test reads times relative to it.
 /// </summary>
-public class LifecycleTests : IClassFixture<LifecycleTests.App>
+public abstract class LifecycleTests(LicenzyApp app)
 {
-    public sealed class App : IAsyncLifetime
-    {
-        public LicenzyApp Licenzy { get; } = new();
+    /// <summary>Few attempts, so an event that never becomes attributable is dead-lettered quickly.</summary>
+    public static void FewAttempts(LicenzyApp app) => app.Settings["Licenzy:Outbox:MaxAttempts"] = "3";
 
-        public async Task InitializeAsync()
-        {
-            // Few attempts, so an event that never becomes attributable is dead-lettered quickly.
-            Licenzy.Settings["Licenzy:Outbox:MaxAttempts"] = "3";
-            await ((IAsyncLifetime)Licenzy).InitializeAsync();
-        }
-
-        public Task DisposeAsync() => ((IAsyncLifetime)Licenzy).DisposeAsync();
-    }
-
-    private readonly LicenzyApp _app;
-
-    public LifecycleTests(App app) => _app = app.Licenzy;
+    private readonly LicenzyApp _app = app;
 
     private DateTimeOffset Now => _app.Clock.GetUtcNow();
 
@@ -249,5 +236,21 @@ public class LifecycleTests : IClassFixture<LifecycleTests.App>
 
         var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("metadata", letters.GetProperty("events")[0].GetProperty("reason").GetString());
+    }
+}
+
+public sealed class LifecycleTestsOnEmbedded(LifecycleTestsOnEmbedded.App app) : LifecycleTests(app), IClassFixture<LifecycleTestsOnEmbedded.App>
+{
+    public sealed class App : LicenzyApp
+    {
+        public App() => FewAttempts(this);
+    }
+}
+
+public sealed class LifecycleTestsOnDapr(LifecycleTestsOnDapr.App app) : LifecycleTests(app), IClassFixture<LifecycleTestsOnDapr.App>
+{
+    public sealed class App : LicenzyAppOnDapr
+    {
+        public App() => FewAttempts(this);
     }
 }

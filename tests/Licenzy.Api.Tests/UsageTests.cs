@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public class UsageTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+public abstract class UsageTests(LicenzyApp app)
 {
     private static HttpRequestMessage Consume(string subjectRef, object units, string? key)
     {
@@ -175,3 +175,7 @@ public class UsageTests(LicenzyApp app) : IClassFixture<LicenzyApp>
         Assert.Equal(47, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
     }
 }
+
+public sealed class UsageTestsOnEmbedded(LicenzyApp app) : UsageTests(app), IClassFixture<LicenzyApp>;
+
+public sealed class UsageTestsOnDapr(DaprLicenzyApp app) : UsageTests(app), IClassFixture<DaprLicenzyApp>;

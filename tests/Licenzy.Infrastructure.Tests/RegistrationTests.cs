@@ -30,13 +30,18 @@ public sealed class RegistrationTests : IDisposable
     }
 
     [Fact]
-    public async Task The_dapr_binding_refuses_to_start_and_says_why()
+    public async Task The_dapr_binding_without_a_sidecar_refuses_to_start_and_says_why()
     {
-        using var host = TestHost.Build(_folder, settings: Settings("Licenzy:Components", "Dapr"));
+        using var host = TestHost.Build(_folder, settings: new Dictionary<string, string?>
+        {
+            ["Licenzy:Components"] = "Dapr",
+            ["Licenzy:Dapr:HttpEndpoint"] = "http://127.0.0.1:1",
+            ["Licenzy:Dapr:SidecarWaitTimeout"] = "00:00:00.200",
+        });
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
-        Assert.Contains("Licenzy:Components", error.Message);
-        Assert.Contains("not available in this build", error.Message);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains("Dapr sidecar", error.Message);
+        Assert.Contains("Licenzy:Dapr:SidecarWaitTimeout", error.Message);
     }
 
     [Fact]

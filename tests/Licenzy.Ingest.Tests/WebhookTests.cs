@@ -8,7 +8,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Ingest.Tests;
 
-public class WebhookTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+public abstract class WebhookTests(LicenzyApp app)
 {
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
@@ -212,3 +212,7 @@ public class WebhookTests(LicenzyApp app) : IClassFixture<LicenzyApp>
         Assert.Equal(1, (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64());
     }
 }
+
+public sealed class WebhookTestsOnEmbedded(LicenzyApp app) : WebhookTests(app), IClassFixture<LicenzyApp>;
+
+public sealed class WebhookTestsOnDapr(DaprLicenzyApp app) : WebhookTests(app), IClassFixture<DaprLicenzyApp>;

@@ -55,14 +55,16 @@ public sealed class StartupTests : IDisposable
     }
 
     [Fact]
-    public async Task The_dapr_binding_is_refused_until_it_exists()
+    public async Task On_the_dapr_binding_without_a_sidecar_the_app_stops_and_says_why()
     {
         await using var app = LicenzyProcess.Start("Licenzy.Standalone", "Production", new Dictionary<string, string?>
         {
             ["Licenzy:DataPath"] = _dataPath, ["Licenzy:AdminToken"] = "t", ["Licenzy:Components"] = "Dapr",
+            ["Licenzy:Dapr:HttpEndpoint"] = "http://127.0.0.1:1", ["Licenzy:Dapr:SidecarWaitTimeout"] = "00:00:00.500",
         });
 
         Assert.NotEqual(0, await app.WaitForExitAsync());
-        Assert.Contains("Licenzy:Components", app.Output);
+        Assert.Contains("Dapr sidecar", app.Output);
+        Assert.Contains("Licenzy:Dapr:SidecarWaitTimeout", app.Output);
     }
 }

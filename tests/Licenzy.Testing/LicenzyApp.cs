@@ -13,7 +13,7 @@ namespace Licenzy.Testing;
 /// own data folder, a fake clock, and a local Stripe stand-in. One per test class; each test
 /// makes its own tenant, so tests never share data.
 /// </summary>
-public sealed class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
+public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
 {
     public const string AdminToken = "test-admin-token-0123456789";
 
@@ -28,7 +28,23 @@ public sealed class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLif
     /// <summary>Extra settings a test class wants, applied over the defaults.</summary>
     public Dictionary<string, string?> Settings { get; } = new();
 
-    public async Task InitializeAsync() => Stripe = await StripeStandIn.StartAsync();
+    /// <summary>The Dapr sidecar stand-in, when this app runs on the Dapr binding.</summary>
+    public FakeDaprSidecar? Sidecar { get; private set; }
+
+    /// <summary>Which binding the building blocks use; the same tests run on both.</summary>
+    protected virtual bool OnDapr => false;
+
+    private HttpClient? _sidecarToApp;
+
+    public async Task InitializeAsync()
+    {
+        Stripe = await StripeStandIn.StartAsync();
+        if (!OnDapr) return;
+        Sidecar = await FakeDaprSidecar.StartAsync(Clock);
+        Sidecar.App = () => _sidecarToApp ??= CreateDefaultClient();
+        if (Settings.TryGetValue("Licenzy:Outbox:MaxAttempts", out var attempts) && attempts is not null)
+            Sidecar.MaxAttempts = int.Parse(attempts, System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -38,6 +54,11 @@ public sealed class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLif
         builder.UseSetting("Licenzy:Stripe:ApiBase", Stripe.BaseUrl.ToString());
         builder.UseSetting("Licenzy:Stripe:RetryBaseDelay", "00:00:00.010");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        if (Sidecar is not null)
+        {
+            builder.UseSetting("Licenzy:Components", "Dapr");
+            builder.UseSetting("Licenzy:Dapr:HttpEndpoint", Sidecar.BaseUrl.AbsoluteUri);
+        }
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);
@@ -63,6 +84,7 @@ public sealed class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLif
     {
         await base.DisposeAsync();
         await Stripe.DisposeAsync();
+        if (Sidecar is not null) await Sidecar.DisposeAsync();
         try
         {
             Directory.Delete(DataPath, recursive: true);
@@ -73,3 +95,11 @@ public sealed class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLif
         }
     }
 }
+
+/// <summary>The same app on the Dapr binding, its sidecar played by <see cref="FakeDaprSidecar"/>.</summary>
+public class LicenzyAppOnDapr : LicenzyApp
+{
+    protected override bool OnDapr => true;
+}
+
+public sealed class DaprLicenzyApp : LicenzyAppOnDapr;

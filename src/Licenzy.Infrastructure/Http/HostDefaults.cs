@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Licenzy.Infrastructure.Dapr;
 
 namespace Licenzy.Infrastructure.Http;
 
@@ -61,6 +62,7 @@ public static class HostDefaults
 
         app.MapHealthChecks(LivenessPath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(ReadinessPath);
+        if (ComponentsRegistration.BindingOf(app.Configuration) == ComponentsBinding.Dapr) app.MapDaprAppEndpoints();
         return app;
     }
 }
