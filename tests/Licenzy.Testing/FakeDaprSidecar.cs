@@ -41,6 +41,14 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     /// <summary>The event store's outbox: a commit publishes each written value to this topic.</summary>
     public Dictionary<string, string> OutboxTopics { get; } = new() { ["licenzy-events"] = "billing-events" };
 
+    /// <summary>The token the app must send (DAPR_API_TOKEN); null to accept any call.</summary>
+    public string? ApiToken { get; set; }
+
+    /// <summary>Calls the app without a valid DAPR_API_TOKEN, refused with 401.</summary>
+    public int Refused => _refused;
+
+    private int _refused;
+
     /// <summary>Deliveries of one message before it goes to the dead-letter topic (the resiliency policy's retries).</summary>
     public int MaxAttempts { get; set; } = 8;
 
@@ -61,6 +69,16 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
 
     private void Map(WebApplication web)
     {
+        web.Use(async (context, next) =>
+        {
+            if (ApiToken is not null && context.Request.Headers["dapr-api-token"] != ApiToken)
+            {
+                Interlocked.Increment(ref _refused);
+                context.Response.StatusCode = 401;
+                return;
+            }
+            await next(context);
+        });
         web.MapGet("/v1.0/healthz", () => Results.NoContent());
         web.MapGet("/v1.0/healthz/outbound", () => Results.NoContent());
         web.MapGet("/v1.0/state/{store}/{key}", (string store, string key) =>

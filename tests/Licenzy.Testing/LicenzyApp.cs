@@ -36,12 +36,24 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
 
     private HttpClient? _sidecarToApp;
 
+    /// <summary>The tokens both ways between app and sidecar, so every Dapr test also proves them.</summary>
+    public const string DaprApiToken = "test-dapr-api-token";
+    public const string AppApiToken = "test-app-api-token";
+
+    private HttpClient AppClientForSidecar()
+    {
+        var client = CreateDefaultClient();
+        client.DefaultRequestHeaders.Add("dapr-api-token", AppApiToken);
+        return client;
+    }
+
     public async Task InitializeAsync()
     {
         Stripe = await StripeStandIn.StartAsync();
         if (!OnDapr) return;
         Sidecar = await FakeDaprSidecar.StartAsync(Clock);
-        Sidecar.App = () => _sidecarToApp ??= CreateDefaultClient();
+        Sidecar.ApiToken = DaprApiToken;
+        Sidecar.App = () => _sidecarToApp ??= AppClientForSidecar();
         if (Settings.TryGetValue("Licenzy:Outbox:MaxAttempts", out var attempts) && attempts is not null)
             Sidecar.MaxAttempts = int.Parse(attempts, System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -58,6 +70,8 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
         {
             builder.UseSetting("Licenzy:Components", "Dapr");
             builder.UseSetting("Licenzy:Dapr:HttpEndpoint", Sidecar.BaseUrl.AbsoluteUri);
+            builder.UseSetting("Licenzy:Dapr:ApiToken", DaprApiToken);
+            builder.UseSetting("Licenzy:Dapr:AppApiToken", AppApiToken);
         }
         builder.ConfigureTestServices(services =>
         {

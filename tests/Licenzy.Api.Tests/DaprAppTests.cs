@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Licenzy.Testing;
+
+namespace Licenzy.Api.Tests;
+
+/// <summary>What the Api app serves its sidecar, as Dapr expects it.</summary>
+public sealed class DaprAppTests(DaprLicenzyApp app) : IClassFixture<DaprLicenzyApp>
+{
+    private HttpClient Sidecar()
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("dapr-api-token", LicenzyApp.AppApiToken);
+        return client;
+    }
+
+    [Fact]
+    public async Task It_subscribes_to_billing_events_with_a_dead_letter_topic()
+    {
+        var subscriptions = await Sidecar().GetFromJsonAsync<JsonElement>("/dapr/subscribe");
+
+        var billing = subscriptions.EnumerateArray().Single(s => s.GetProperty("topic").GetString() == "billing-events");
+        Assert.Equal("licenzy-pubsub", billing.GetProperty("pubsubname").GetString());
+        Assert.Equal("billing-events-dead-letter", billing.GetProperty("deadLetterTopic").GetString());
+        Assert.StartsWith("/", billing.GetProperty("route").GetString());
+    }
+
+    [Fact]
+    public async Task It_hosts_the_subject_actor()
+    {
+        var config = await Sidecar().GetFromJsonAsync<JsonElement>("/dapr/config");
+
+        Assert.Equal(["SubjectActor"], config.GetProperty("entities").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(config.TryGetProperty("actorIdleTimeout", out _));
+        Assert.True(config.GetProperty("drainRebalancedActors").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await Sidecar().DeleteAsync("/actors/SubjectActor/ten_x%7Ctest%7Cu1")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Calls_from_the_sidecar_need_the_app_token()
+    {
+        var noToken = app.CreateClient();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await noToken.GetAsync("/dapr/subscribe")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await noToken.GetAsync("/dapr/config")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await noToken.PutAsync("/actors/SubjectActor/x/method/apply", Problems.Json("{}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await noToken.PostAsync("/dapr/topics/billing-events", Problems.Json("{}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_call_to_the_sidecar_carries_the_api_token()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        Assert.True(await tenant.IsAllowedAsync("user_1"));
+        Assert.Equal(0, app.Sidecar!.Refused);
+    }
+
+    [Fact]
+    public async Task Readiness_includes_the_sidecar()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().GetAsync("/readyz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unreadable_delivery_is_dropped_not_retried()
+    {
+        var response = await Sidecar().PostAsync("/dapr/topics/billing-events", Problems.Json("not a cloud event"));
+
+        Assert.Equal("DROP", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+}
