@@ -2,6 +2,7 @@ using Licenzy.Api.Access;
 using Licenzy.Api.Billing;
 using Licenzy.Api.Checkout;
 using Licenzy.Api.Http;
+using Licenzy.Api.Reads;
 using Licenzy.Api.Setup;
 using Licenzy.Api.Subjects;
 using Licenzy.Api.Usage;
@@ -24,10 +25,12 @@ public static class ApiApp
         services.AddLicenzySecrets(builder.Configuration);
         services.AddLicenzyStripe(builder.Configuration);
 
+        services.AddSingleton<ReadCaches>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<Tenants>();
         services.AddSingleton<ProductCatalog>();
         services.AddSingleton<SubjectReader>();
+        services.AddSingleton<UsageQueue>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<PaymentIndex>();
         services.AddSingleton<StripeEventTranslator>();

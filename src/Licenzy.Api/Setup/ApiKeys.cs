@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Licenzy.Api.Reads;
 using Licenzy.Domain;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.State;
@@ -22,7 +23,7 @@ public sealed record CreatedApiKey(string Id, string Key, Mode Mode, string? Nam
 /// a SHA-256 hash (the keys are random enough that a plain hash cannot be reversed), so a
 /// leaked store leaks no usable key.
 /// </summary>
-public sealed class ApiKeys(IStateStoreFactory stores, TimeProvider clock)
+public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimeProvider clock)
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     private const int RandomLength = 32;
@@ -60,6 +61,7 @@ public sealed class ApiKeys(IStateStoreFactory stores, TimeProvider clock)
             if (list is null || listing is null || listing.RevokedAt is not null) return false;
 
             var keys = list.Value.Keys.Select(k => k.Id == id ? k with { RevokedAt = clock.GetUtcNow() } : k).ToList();
+            using var revoking = caches.ApiKeys?.BeginWrite(StateKeys.ApiKeyByHash(listing.KeyHash));
             var written = await _state.TryTransactAsync(
             [
                 new StateOperation.Delete(StateKeys.ApiKeyByHash(listing.KeyHash)),
@@ -73,9 +75,15 @@ public sealed class ApiKeys(IStateStoreFactory stores, TimeProvider clock)
     public async Task<ApiKeyRecord?> ResolveAsync(string? key, CancellationToken ct)
     {
         if (!IsWellFormed(key, out var mode)) return null;
-        var record = await _state.GetAsync<ApiKeyRecord>(StateKeys.ApiKeyByHash(Hash(key!)), ct);
-        return record is not null && record.Value.Mode == mode ? record.Value : null;
+        var stateKey = StateKeys.ApiKeyByHash(Hash(key!));
+        var record = caches.ApiKeys is { } cache
+            ? await cache.GetAsync(stateKey, LoadAsync, ct)
+            : await LoadAsync(stateKey, ct);
+        return record is not null && record.Mode == mode ? record : null;
     }
+
+    private async Task<ApiKeyRecord?> LoadAsync(string stateKey, CancellationToken ct) =>
+        (await _state.GetAsync<ApiKeyRecord>(stateKey, ct))?.Value;
 
     private static bool IsWellFormed(string? key, out Mode mode)
     {

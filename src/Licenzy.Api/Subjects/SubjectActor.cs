@@ -16,17 +16,26 @@ public sealed record ApplyBillingEvent(BillingEvent Event);
 
 public sealed record ApplyResult(bool Changed, long Version);
 
-/// <summary>Asks the subject actor to spend units, once per idempotency key.</summary>
+/// <summary>One request to spend units, once per idempotency key.</summary>
 public sealed record ConsumeUnits(long Units, string IdempotencyKey, string RequestHash);
 
 public sealed record ConsumeResult(IdempotentResponse Response, bool Replayed, bool KeyReused);
+
+/// <summary>
+/// Asks the subject actor to spend units for several requests in one turn, in order, as if each
+/// had its own turn: one read of the document and one write for all of them.
+/// </summary>
+public sealed record ConsumeBatch(List<ConsumeUnits> Requests);
+
+/// <summary>The results, in the order of the requests.</summary>
+public sealed record ConsumeBatchResult(List<ConsumeResult> Results);
 
 /// <summary>
 /// The only writer of a subject's document. The actor binding runs one turn at a time per
 /// subject, so every change (a billing event, a consumption) is read, decided and written whole,
 /// with an ETag check as a second guard.
 /// </summary>
-public sealed class SubjectActor(IStateStoreFactory stores, TimeProvider clock, ILogger<SubjectActor> log) : IActor
+public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader readers, TimeProvider clock, ILogger<SubjectActor> log) : IActor
 {
     public const string ActorType = "SubjectActor";
     public const string ApplyMethod = "apply";
@@ -40,7 +49,7 @@ public sealed class SubjectActor(IStateStoreFactory stores, TimeProvider clock, 
         object result = method switch
         {
             ApplyMethod => await ApplyAsync(subject, request.Deserialize<ApplyBillingEvent>(LicenzyJson.Options)!, cancellationToken),
-            ConsumeMethod => await ConsumeAsync(subject, request.Deserialize<ConsumeUnits>(LicenzyJson.Options)!, cancellationToken),
+            ConsumeMethod => await ConsumeAsync(subject, request.Deserialize<ConsumeBatch>(LicenzyJson.Options)!, cancellationToken),
             _ => throw new ArgumentException($"SubjectActor has no method '{method}'", nameof(method)),
         };
         return JsonSerializer.SerializeToElement(result, LicenzyJson.Options);
@@ -54,7 +63,9 @@ public sealed class SubjectActor(IStateStoreFactory stores, TimeProvider clock, 
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
             if (!BillingLifecycle.Apply(state, request.Event)) return new ApplyResult(false, state.Version);
 
-            if (await _state.TrySaveAsync(subject.StateKey, state, stored?.ETag, ct))
+            bool saved;
+            using (readers.Writing(subject)) saved = await _state.TrySaveAsync(subject.StateKey, state, stored?.ETag, ct);
+            if (saved)
             {
                 log.LogInformation("Applied {EventType} {EventId} to a subject of tenant {TenantId} ({Mode}); version {Version}",
                     request.Event.GetType().Name, request.Event.EventId, subject.TenantId, subject.Mode, state.Version);
@@ -63,33 +74,54 @@ public sealed class SubjectActor(IStateStoreFactory stores, TimeProvider clock, 
         }
     }
 
-    private async Task<ConsumeResult> ConsumeAsync(SubjectKey subject, ConsumeUnits request, CancellationToken ct)
+    private async Task<ConsumeBatchResult> ConsumeAsync(SubjectKey subject, ConsumeBatch batch, CancellationToken ct)
     {
-        var idempotencyKey = StateKeys.Idempotency(subject.TenantId, subject.Mode, "usage", request.IdempotencyKey);
         while (true)
         {
             var now = clock.GetUtcNow();
-            var earlier = await _state.GetAsync<IdempotentResponse>(idempotencyKey, ct);
-            if (earlier is not null && earlier.Value.IsCurrent(now))
-            {
-                return earlier.Value.RequestHash == request.RequestHash
-                    ? new ConsumeResult(earlier.Value, Replayed: true, KeyReused: false)
-                    : new ConsumeResult(earlier.Value, Replayed: false, KeyReused: true);
-            }
-
             var stored = await _state.GetAsync<SubjectState>(subject.StateKey, ct);
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
-            var outcome = UsageLedger.Consume(state, request.Units, now);
-            var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
+            var results = new List<ConsumeResult>(batch.Requests.Count);
+            var writes = new List<StateOperation>(batch.Requests.Count + 1);
+            // Keys answered earlier in this batch: a repeat is a replay (or a reuse), as in a later turn.
+            var answered = new Dictionary<string, IdempotentResponse>(StringComparer.Ordinal);
+            var consumed = false;
 
-            List<StateOperation> writes =
-            [
-                new StateOperation.Upsert(idempotencyKey, response, earlier?.ETag, MustNotExist: earlier is null),
-            ];
-            if (outcome.Consumed)
-                writes.Add(new StateOperation.Upsert(subject.StateKey, state, stored?.ETag, MustNotExist: stored is null));
+            foreach (var request in batch.Requests)
+            {
+                var idempotencyKey = StateKeys.Idempotency(subject.TenantId, subject.Mode, "usage", request.IdempotencyKey);
+                if (answered.TryGetValue(idempotencyKey, out var answer))
+                {
+                    results.Add(Repeat(answer, request));
+                    continue;
+                }
+                var earlier = await _state.GetAsync<IdempotentResponse>(idempotencyKey, ct);
+                if (earlier is not null && earlier.Value.IsCurrent(now))
+                {
+                    answered[idempotencyKey] = earlier.Value;
+                    results.Add(Repeat(earlier.Value, request));
+                    continue;
+                }
 
-            if (await _state.TryTransactAsync(writes, ct)) return new ConsumeResult(response, Replayed: false, KeyReused: false);
+                var outcome = UsageLedger.Consume(state, request.Units, now);
+                var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
+                writes.Add(new StateOperation.Upsert(idempotencyKey, response, earlier?.ETag, MustNotExist: earlier is null));
+                answered[idempotencyKey] = response;
+                results.Add(new ConsumeResult(response, Replayed: false, KeyReused: false));
+                consumed |= outcome.Consumed;
+            }
+
+            if (writes.Count == 0) return new ConsumeBatchResult(results);
+            if (consumed) writes.Add(new StateOperation.Upsert(subject.StateKey, state, stored?.ETag, MustNotExist: stored is null));
+
+            bool written;
+            using (consumed ? readers.Writing(subject) : null) written = await _state.TryTransactAsync(writes, ct);
+            if (written) return new ConsumeBatchResult(results);
         }
     }
+
+    private static ConsumeResult Repeat(IdempotentResponse earlier, ConsumeUnits request) =>
+        earlier.RequestHash == request.RequestHash
+            ? new ConsumeResult(earlier, Replayed: true, KeyReused: false)
+            : new ConsumeResult(earlier, Replayed: false, KeyReused: true);
 }

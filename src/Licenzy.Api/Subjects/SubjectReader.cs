@@ -1,14 +1,28 @@
+using Licenzy.Api.Reads;
 using Licenzy.Domain.Subjects;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.State;
 
 namespace Licenzy.Api.Subjects;
 
-/// <summary>Reads a subject's document directly from the state store; readers never wait on the actor.</summary>
-public sealed class SubjectReader(IStateStoreFactory stores)
+/// <summary>
+/// Reads a subject's document; readers never wait on the actor. Through the read cache when it is
+/// on: the actor brackets every write with <see cref="Writing"/>, so a cached document is never
+/// older than the last change this process applied.
+/// </summary>
+public sealed class SubjectReader(IStateStoreFactory stores, ReadCaches caches)
 {
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
-    public async Task<SubjectState?> GetAsync(SubjectKey subject, CancellationToken ct) =>
-        (await _state.GetAsync<SubjectState>(subject.StateKey, ct))?.Value;
+    /// <summary>The document, shared with other readers: do not change it.</summary>
+    public async ValueTask<SubjectState?> GetAsync(SubjectKey subject, CancellationToken ct) =>
+        caches.Subjects is { } cache
+            ? await cache.GetAsync(subject.StateKey, LoadAsync, ct)
+            : await LoadAsync(subject.StateKey, ct);
+
+    /// <summary>Wrap each write of the subject's document; dispose once it is committed or has failed.</summary>
+    public IDisposable? Writing(SubjectKey subject) => caches.Subjects?.BeginWrite(subject.StateKey);
+
+    private async Task<SubjectState?> LoadAsync(string key, CancellationToken ct) =>
+        (await _state.GetAsync<SubjectState>(key, ct))?.Value;
 }

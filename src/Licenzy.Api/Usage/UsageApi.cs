@@ -3,7 +3,6 @@ using Licenzy.Api.Http;
 using Licenzy.Api.Idempotency;
 using Licenzy.Api.Subjects;
 using Licenzy.Domain.Usage;
-using Licenzy.Infrastructure.Actors;
 
 namespace Licenzy.Api.Usage;
 
@@ -17,7 +16,7 @@ public static class UsageApi
     }
 
     private static async Task<IResult> Consume(
-        HttpRequest request, IActorClient actors, CancellationToken ct)
+        HttpRequest request, UsageQueue usage, CancellationToken ct)
     {
         var caller = request.HttpContext.Caller();
         var (body, subjectRef, error) = await RuntimeRequests.ReadAsync(request, ct);
@@ -33,8 +32,7 @@ public static class UsageApi
         if (key is null) return ApiError.IdempotencyKeyRequired().ToResult();
 
         var subject = new SubjectKey(caller.TenantId, caller.Mode, subjectRef!);
-        var result = await actors.InvokeAsync<ConsumeUnits, ConsumeResult>(SubjectActor.ActorType, subject.ActorId,
-            SubjectActor.ConsumeMethod, new ConsumeUnits(count, key, IdempotentResponse.HashOf(subjectRef, count.ToString())), ct);
+        var result = await usage.ConsumeAsync(subject, new ConsumeUnits(count, key, IdempotentResponse.HashOf(subjectRef, count.ToString())));
         if (result.KeyReused) return ApiError.IdempotencyKeyReused().ToResult();
         return result.Response.ToResult(result.Replayed);
     }

@@ -17,7 +17,7 @@ public sealed class OutboxOptions
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>Messages delivered at the same time by one process.</summary>
-    public int MaxConcurrentDeliveries { get; set; } = 4;
+    public int MaxConcurrentDeliveries { get; set; } = 32;
 
     /// <summary>How often to look for messages written by other processes on the same file.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,13 @@ internal sealed class SqliteDatabase
     // How long a statement waits for another process's write lock before giving up.
     private const int BusyTimeoutMilliseconds = 10_000;
 
+    // Writes committed together at most; a bound on how long the first of them waits.
+    private const int MaxBatch = 256;
+    private const string Savepoint = "licenzy_write";
+
     private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private int _writerStarted;
     private readonly SemaphoreSlim _initializeGate = new(1, 1);
     private volatile bool _initialized;
 
@@ -28,6 +35,7 @@ internal sealed class SqliteDatabase
             DataSource = FilePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
+            DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
     }
 
@@ -81,7 +89,10 @@ internal sealed class SqliteDatabase
         CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken);
-        await using var connection = await OpenConfiguredAsync(cancellationToken);
+        // Readers need neither pragma: synchronous only matters to commits, and a busy file is
+        // retried up to the connection string's default timeout.
+        await using var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
         return await read(connection, cancellationToken);
     }
 
@@ -106,28 +117,82 @@ internal sealed class SqliteDatabase
         CancellationToken cancellationToken) =>
         RunWriteAsync(write, static commit => commit, cancellationToken);
 
+    /// <summary>
+    /// Group commit. Writes queue up; one writer takes every write waiting, runs each in a
+    /// savepoint of one transaction (a write that says no, or throws, is rolled back alone), and
+    /// commits them all with one fsync. Each caller hears its outcome only after that commit, so
+    /// every write is as durable as before, and concurrent writers share the cost of the sync
+    /// instead of queueing for one each.
+    /// </summary>
     private async Task<T> RunWriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write,
         Func<T, bool> shouldCommit, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken);
-        await _writeGate.WaitAsync(cancellationToken);
+        var pending = new PendingWrite<T>(write, shouldCommit, cancellationToken);
+        _writes.Writer.TryWrite(pending);
+        EnsureWriter();
+        return await pending.Outcome(cancellationToken);
+    }
+
+    private void EnsureWriter()
+    {
+        if (Volatile.Read(ref _writerStarted) == 1 || Interlocked.Exchange(ref _writerStarted, 1) == 1) return;
+        _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        while (await _writes.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var next))
+            {
+                if (next.TryStart()) batch.Add(next);
+            }
+            if (batch.Count == 0) continue;
+
+            await _writeGate.WaitAsync(CancellationToken.None);
+            try
+            {
+                await CommitBatchAsync(batch);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        }
+    }
+
+    private async Task CommitBatchAsync(List<PendingWrite> batch)
+    {
         try
         {
-            await using var connection = await OpenConfiguredAsync(cancellationToken);
+            await using var connection = await OpenConfiguredAsync(CancellationToken.None);
             await using var transaction = connection.BeginTransaction(deferred: false);
-            var result = await write(transaction, cancellationToken);
-
-            // Once the work is done the outcome is decided; a late cancellation must not undo it.
-            if (shouldCommit(result))
-                await transaction.CommitAsync(CancellationToken.None);
-            else
-                await transaction.RollbackAsync(CancellationToken.None);
-            return result;
+            foreach (var write in batch)
+            {
+                transaction.Save(Savepoint);
+                try
+                {
+                    if (!await write.RunAsync(transaction)) transaction.Rollback(Savepoint);
+                }
+                catch (Exception exception)
+                {
+                    write.Fail(exception);
+                    transaction.Rollback(Savepoint);
+                }
+                transaction.Release(Savepoint);
+            }
+            await transaction.CommitAsync(CancellationToken.None);
         }
-        finally
+        catch (Exception exception)
         {
-            _writeGate.Release();
+            // Nothing of this batch was committed: every write in it fails.
+            foreach (var write in batch) write.Fail(exception);
+            return;
         }
+        foreach (var write in batch) write.Complete();
     }
 
     private async Task<SqliteConnection> OpenConfiguredAsync(CancellationToken cancellationToken)
@@ -149,6 +214,65 @@ internal sealed class SqliteDatabase
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>A queued write: runs at most once, and only if its caller has not given up before it starts.</summary>
+    private abstract class PendingWrite
+    {
+        private const int Waiting = 0, Started = 1, Abandoned = 2;
+        private int _state;
+
+        public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Waiting) == Waiting;
+
+        protected bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting;
+
+        /// <summary>Runs the write inside the batch's transaction; false to roll it back.</summary>
+        public abstract Task<bool> RunAsync(SqliteTransaction transaction);
+
+        public abstract void Fail(Exception exception);
+
+        public abstract void Complete();
+    }
+
+    private sealed class PendingWrite<T>(
+        Func<SqliteTransaction, CancellationToken, Task<T>> write, Func<T, bool> shouldCommit, CancellationToken cancellationToken)
+        : PendingWrite
+    {
+        private readonly TaskCompletionSource<T> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+        private Exception? _failure;
+
+        public override async Task<bool> RunAsync(SqliteTransaction transaction)
+        {
+            _result = await write(transaction, cancellationToken);
+            return shouldCommit(_result);
+        }
+
+        public override void Fail(Exception exception) => _failure ??= exception;
+
+        public override void Complete()
+        {
+            if (_failure is not null) _outcome.TrySetException(_failure);
+            else _outcome.TrySetResult(_result);
+        }
+
+        /// <summary>
+        /// The committed outcome. Cancelled while still queued, the write never runs; once it has
+        /// started its outcome is decided, and the caller waits for it.
+        /// </summary>
+        public async Task<T> Outcome(CancellationToken token)
+        {
+            if (!token.CanBeCanceled) return await _outcome.Task;
+            await using (token.Register(static state =>
+                         {
+                             var self = (PendingWrite<T>)state!;
+                             if (self.TryAbandon()) self._outcome.TrySetCanceled();
+                         }, this))
+            {
+                return await _outcome.Task;
+            }
+        }
+
     }
 }
 

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Licenzy.Bench.Load;
+
+namespace Licenzy.Bench;
+
+/// <summary>
+/// One run: the baseline app (which also plays Stripe) and Licenzy on a fresh data directory,
+/// a tenant seeded through the public API, then each scenario in turn. Machine-dependent figures
+/// are divided by the baseline measured in this same run.
+/// </summary>
+public sealed partial class BenchRun : IAsyncDisposable
+{
+    private readonly Settings _settings;
+    private readonly Report _report;
+    private readonly ChildApp _baseline;
+    private readonly ChildApp _licenzy;
+    private readonly RssSampler _rss;
+    private readonly string _dataPath;
+    private BenchTenant _tenant = null!;
+    private double _bareThroughput = double.NaN;
+    private double _accessThroughput = double.NaN;
+
+    private BenchRun(Settings settings, Report report, ChildApp baseline, ChildApp licenzy, string dataPath)
+    {
+        _settings = settings;
+        _report = report;
+        _baseline = baseline;
+        _licenzy = licenzy;
+        _dataPath = dataPath;
+        _rss = new RssSampler(licenzy);
+    }
+
+    private string[] Subjects { get; set; } = [];
+
+    public static async Task<BenchRun> StartAsync(string standaloneDll, string baselineDll, Settings settings, Report report)
+    {
+        var dataPath = Path.Combine(Path.GetTempPath(), "licenzy-bench-" + RandomNumberGenerator.GetHexString(8, lowercase: true));
+        Directory.CreateDirectory(dataPath);
+        Console.WriteLine($"data directory {dataPath}");
+
+        var baseline = await ChildApp.StartAsync("baseline", baselineDll, new Dictionary<string, string>(),
+            Path.Combine(dataPath, "baseline.log"), "/bare");
+        try
+        {
+            var adminToken = "lzadm_bench_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
+            var licenzy = await ChildApp.StartAsync("licenzy", standaloneDll, new Dictionary<string, string>
+            {
+                ["Licenzy__AdminToken"] = adminToken,
+                ["Licenzy__Components"] = "Embedded",
+                ["Licenzy__DataPath"] = Path.Combine(dataPath, "data"),
+                ["Licenzy__Stripe__ApiBase"] = baseline.BaseUrl.ToString().TrimEnd('/'),
+                ["Licenzy__Sandbox__Enabled"] = "false",
+            }, Path.Combine(dataPath, "licenzy.log"), "/readyz");
+            var run = new BenchRun(settings, report, baseline, licenzy, dataPath);
+            run._tenant = await BenchTenant.CreateAsync(licenzy.BaseUrl, adminToken);
+            Console.WriteLine($"baseline pid {baseline.Pid} on :{baseline.Port}; licenzy pid {licenzy.Pid} on :{licenzy.Port}; tenant {run._tenant.TenantId}");
+            return run;
+        }
+        catch
+        {
+            baseline.Dispose();
+            throw;
+        }
+    }
+
+    public async Task RunAsync()
+    {
+        _report.Details["settings"] = new
+        {
+            _settings.Mode, WarmupSeconds = _settings.Warmup.TotalSeconds, MeasureSeconds = _settings.Measure.TotalSeconds,
+            _settings.Subjects, _settings.Connections, _settings.LatencySamples, _settings.MillionSubjects,
+            SoakMinutes = _settings.Soak.TotalMinutes,
+        };
+        await BaselineAsync();
+        await SeedAsync();
+        if (_settings.Soak > TimeSpan.Zero)
+        {
+            await AccessCheckAsync();
+            await SoakAsync();
+            return;
+        }
+        await AccessCheckAsync();
+        await CustomerAccessAsync();
+        await WebhookToAllowedAsync();
+        await WebhookIngestAsync();
+        await ConsumeAcrossSubjectsAsync();
+        await ConsumeHotSubjectAsync();
+        if (_settings.MillionSubjects > 0) await MillionSubjectsAsync();
+        await BaselineAsync("again");
+        _report.ApplyBaseline(_bareThroughput);
+    }
+
+    private static void Step(string what) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {what}");
+
+    private int Connections => _settings.Connections;
+
+    private LoadResult Must(LoadResult result, string what)
+    {
+        if (result.Errors > 0)
+            Console.WriteLine($"  !! {what}: {result.Errors} errors of {result.Completed}; first: {result.FirstError}");
+        return result;
+    }
+
+    private object Describe(LoadResult result) => new
+    {
+        result.Completed, result.Errors, Seconds = Math.Round(result.Seconds, 2), PerSecond = Math.Round(result.PerSecond),
+        P50Ms = result.Latency.Quantile(0.50), P90Ms = result.Latency.Quantile(0.90), P99Ms = result.Latency.Quantile(0.99),
+        P999Ms = result.Latency.Quantile(0.999), Statuses = result.Statuses.ToDictionary(s => s.Key.ToString(), s => s.Value),
+        result.FirstError,
+    };
+
+    /// <summary>Closed-loop throughput after a warm-up.</summary>
+    private async Task<LoadResult> ThroughputAsync(string name, System.Net.IPEndPoint endpoint, LoadDriver.Plan plan,
+        LoadDriver.Check? check = null, bool warm = true)
+    {
+        if (warm) await LoadDriver.ClosedAsync(endpoint, Connections, _settings.Warmup, plan, check);
+        _rss.Reset();
+        var result = Must(await LoadDriver.ClosedAsync(endpoint, Connections, _settings.Measure, plan, check), name);
+        _report.Details[name] = Describe(result);
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _rss.DisposeAsync();
+        _licenzy.Dispose();
+        _baseline.Dispose();
+        _report.Details["logs"] = new { licenzy = _licenzy.LogFile, baseline = _baseline.LogFile };
+        try
+        {
+            Directory.Delete(Path.Combine(_dataPath, "data"), recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static bool IsOk(in Planned planned, WireResponse response) => response.Status is >= 200 and < 300;
+
+    private static TimeSpan Since(long start) => Stopwatch.GetElapsedTime(start);
+}

@@ -1,0 +1,8 @@
+namespace Licenzy.Bench;
+
+public sealed partial class BenchRun
+{
+    private Task MillionSubjectsAsync() => Task.CompletedTask;
+
+    private Task SoakAsync() => Task.CompletedTask;
+}

@@ -1,0 +1,32 @@
+using Licenzy.Api.Setup;
+using Licenzy.Domain.Subjects;
+using Licenzy.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace Licenzy.Api.Reads;
+
+/// <summary>
+/// The hot path's caches: subject documents (access checks and views) and runtime keys (every
+/// runtime call). Both are filled by reads and emptied by this process's own writes, so they
+/// are on only with the embedded binding, where this process is the writer; with Dapr, actors
+/// and setup calls may run in another replica, and every read goes to the sidecar.
+/// </summary>
+public sealed class ReadCaches
+{
+    /// <summary>Runtime keys in use at once are few; this only bounds memory.</summary>
+    private const int ApiKeyCapacity = 10_000;
+
+    public ReadCaches(IOptions<ApiOptions> options, IConfiguration configuration)
+    {
+        var capacity = options.Value.ReadCacheCapacity;
+        if (capacity <= 0 || ComponentsRegistration.BindingOf(configuration) != ComponentsBinding.Embedded) return;
+        // Unknown subjects are cached too: "no access" is the commonest answer for free users.
+        Subjects = new ReadCache<SubjectState>("subjects", capacity, cacheMissing: true);
+        // Unknown keys are not, so random keys cannot fill the cache.
+        ApiKeys = new ReadCache<ApiKeyRecord>("api-keys", ApiKeyCapacity, cacheMissing: false);
+    }
+
+    public ReadCache<SubjectState>? Subjects { get; }
+
+    public ReadCache<ApiKeyRecord>? ApiKeys { get; }
+}
