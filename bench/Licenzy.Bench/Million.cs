@@ -3,6 +3,4 @@ namespace Licenzy.Bench;
 public sealed partial class BenchRun
 {
     private Task MillionSubjectsAsync() => Task.CompletedTask;
-
-    private Task SoakAsync() => Task.CompletedTask;
 }

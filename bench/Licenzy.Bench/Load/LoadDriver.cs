@@ -4,12 +4,16 @@ using System.Net;
 namespace Licenzy.Bench.Load;
 
 /// <summary>What one request is: its bytes, and whether the caller wants to see the body.</summary>
-public readonly record struct Planned(byte[] Request, bool ReadBody = false, int Tag = 0);
+/// <param name="Kind">Which of up to four kinds of request this is, for latency per kind.</param>
+public readonly record struct Planned(byte[] Request, bool ReadBody = false, int Tag = 0, int Kind = 0);
 
 /// <summary>What a load run saw.</summary>
 public sealed class LoadResult
 {
     public required LatencyHistogram Latency { get; init; }
+
+    /// <summary>Latency by <see cref="Planned.Kind"/>.</summary>
+    public required LatencyHistogram[] ByKind { get; init; }
     public required long Completed { get; init; }
     public required long Errors { get; init; }
     public required double Seconds { get; init; }
@@ -48,6 +52,7 @@ public static class LoadDriver
         Plan plan, Check? check, CancellationToken ct, long limit = long.MaxValue)
     {
         var histogram = new LatencyHistogram();
+        var byKind = new LatencyHistogram[4];
         var statuses = new System.Collections.Concurrent.ConcurrentDictionary<int, long>();
         long sequence = -1, completed = 0, errors = 0;
         string? firstError = null;
@@ -95,7 +100,18 @@ public static class LoadDriver
                     {
                         wire ??= await HttpWire.OpenAsync(endpoint, ct);
                         var response = await wire.SendAsync(request.Request, request.ReadBody, ct);
-                        histogram.Record(planned, Stopwatch.GetTimestamp());
+                        var done = Stopwatch.GetTimestamp();
+                        histogram.Record(planned, done);
+                        if (request.Kind > 0)
+                        {
+                            var kind = Volatile.Read(ref byKind[request.Kind]);
+                            if (kind is null)
+                            {
+                                Interlocked.CompareExchange(ref byKind[request.Kind], new LatencyHistogram(), null);
+                                kind = byKind[request.Kind];
+                            }
+                            kind.Record(planned, done);
+                        }
                         statuses.AddOrUpdate(response.Status, 1, static (_, n) => n + 1);
                         if (check is null ? response.Status >= 400 : !check(request, response))
                         {
@@ -126,7 +142,7 @@ public static class LoadDriver
         var seconds = (double)(Stopwatch.GetTimestamp() - start) / Stopwatch.Frequency;
         return new LoadResult
         {
-            Latency = histogram, Completed = completed, Errors = errors, Seconds = seconds,
+            Latency = histogram, ByKind = byKind, Completed = completed, Errors = errors, Seconds = seconds,
             Statuses = new Dictionary<int, long>(statuses), FirstError = firstError,
         };
     }
