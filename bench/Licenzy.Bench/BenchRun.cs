@@ -14,15 +14,20 @@ public sealed partial class BenchRun : IAsyncDisposable
     private readonly Settings _settings;
     private readonly Report _report;
     private readonly ChildApp _baseline;
-    private readonly ChildApp _licenzy;
-    private readonly RssSampler _rss;
+    private readonly string _licenzyDll;
+    private readonly Dictionary<string, string> _licenzyEnvironment;
+    private ChildApp _licenzy;
+    private RssSampler _rss;
     private readonly string _dataPath;
     private BenchTenant _tenant = null!;
     private double _bareThroughput = double.NaN;
     private double _accessThroughput = double.NaN;
 
-    private BenchRun(Settings settings, Report report, ChildApp baseline, ChildApp licenzy, string dataPath)
+    private BenchRun(Settings settings, Report report, ChildApp baseline, ChildApp licenzy, string dataPath,
+        string licenzyDll, Dictionary<string, string> licenzyEnvironment)
     {
+        _licenzyDll = licenzyDll;
+        _licenzyEnvironment = licenzyEnvironment;
         _settings = settings;
         _report = report;
         _baseline = baseline;
@@ -44,15 +49,16 @@ public sealed partial class BenchRun : IAsyncDisposable
         try
         {
             var adminToken = "lzadm_bench_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
-            var licenzy = await ChildApp.StartAsync("licenzy", standaloneDll, new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["Licenzy__AdminToken"] = adminToken,
                 ["Licenzy__Components"] = "Embedded",
                 ["Licenzy__DataPath"] = Path.Combine(dataPath, "data"),
                 ["Licenzy__Stripe__ApiBase"] = baseline.BaseUrl.ToString().TrimEnd('/'),
                 ["Licenzy__Sandbox__Enabled"] = "false",
-            }, Path.Combine(dataPath, "licenzy.log"), "/readyz");
-            var run = new BenchRun(settings, report, baseline, licenzy, dataPath);
+            };
+            var licenzy = await ChildApp.StartAsync("licenzy", standaloneDll, environment, Path.Combine(dataPath, "licenzy.log"), "/readyz");
+            var run = new BenchRun(settings, report, baseline, licenzy, dataPath, standaloneDll, environment);
             run._tenant = await BenchTenant.CreateAsync(licenzy.BaseUrl, adminToken);
             Console.WriteLine($"baseline pid {baseline.Pid} on :{baseline.Port}; licenzy pid {licenzy.Pid} on :{licenzy.Port}; tenant {run._tenant.TenantId}");
             return run;

@@ -39,6 +39,8 @@ public sealed class ChildApp : IDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Urls"] = $"http://127.0.0.1:{port}";
+        // For profiling a run with perf: BENCH_PERF_MAP=1 makes the runtime write symbol maps.
+        if (Environment.GetEnvironmentVariable("BENCH_PERF_MAP") == "1") info.Environment["DOTNET_PerfMapEnabled"] = "1";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {name}.");
         var app = new ChildApp(name, process, port, logFile);
         lock (Running) Running.Add(app);
@@ -122,7 +124,7 @@ public sealed class ChildApp : IDisposable
 }
 
 /// <summary>Samples a child's RSS twice a second, for the peak of each scenario and the soak's curve.</summary>
-public sealed class RssSampler : IAsyncDisposable
+public sealed class RssSampler : IAsyncDisposable, IDisposable
 {
     private readonly ChildApp _app;
     private readonly CancellationTokenSource _stop = new();
@@ -164,4 +166,7 @@ public sealed class RssSampler : IAsyncDisposable
         await _loop;
         _stop.Dispose();
     }
+
+    /// <summary>Stops sampling without waiting for the last sample.</summary>
+    public void Dispose() => _stop.Cancel();
 }

@@ -4,7 +4,7 @@ using Licenzy.Bench;
 // bench/run passes: <standalone dll> <baseline dll> [--quick | --soak [minutes]] [--skip-million] [--out path]
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: Licenzy.Bench <Licenzy.Standalone.dll> <Baseline.dll> [--quick | --soak [minutes]] [--skip-million] [--out file]");
+    Console.Error.WriteLine("usage: Licenzy.Bench <Licenzy.Standalone.dll> <Baseline.dll> [--quick | --soak [minutes]] [--skip-million | --million N] [--out file]");
     return 2;
 }
 
@@ -21,6 +21,9 @@ for (var i = 2; i < args.Length; i++)
             var minutes = i + 1 < args.Length && double.TryParse(args[i + 1], out var m) ? m : 10;
             if (i + 1 < args.Length && double.TryParse(args[i + 1], out _)) i++;
             settings = Settings.ForSoak(TimeSpan.FromMinutes(minutes));
+            break;
+        case "--million":
+            settings = settings with { MillionSubjects = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) };
             break;
         case "--skip-million":
             settings = settings with { MillionSubjects = 0 };
