@@ -216,4 +216,29 @@ public sealed class StateStoreTests : IDisposable
         await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(IncrementAsync)));
         Assert.Equal(50, (await _store.GetAsync<int>("counter"))!.Value);
     }
+
+    [Fact]
+    public async Task Concurrent_writes_that_fail_their_checks_are_undone_alone()
+    {
+        await _store.TrySaveAsync("taken", new Balance(1, "owner"), etag: null);
+
+        // Issued together, so many of them share a commit: the failed ones must leave no trace
+        // there, and must not undo their neighbours.
+        var writes = Enumerable.Range(0, 200).Select(i => i % 2 == 0
+            ? _store.TrySaveAsync($"good-{i}", new Balance(i, "good"), etag: null)
+            : _store.TryTransactAsync(
+            [
+                new StateOperation.Upsert($"undone-{i}", new Balance(i, "undone"), MustNotExist: true),
+                new StateOperation.Upsert("taken", new Balance(0, "thief"), MustNotExist: true),
+            ]));
+        var results = await Task.WhenAll(writes);
+
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(i % 2 == 0, results[i]);
+            if (i % 2 == 0) Assert.Equal(new Balance(i, "good"), (await _store.GetAsync<Balance>($"good-{i}"))!.Value);
+            else Assert.Null(await _store.GetAsync<Balance>($"undone-{i}"));
+        }
+        Assert.Equal(new Balance(1, "owner"), (await _store.GetAsync<Balance>("taken"))!.Value);
+    }
 }

@@ -170,21 +170,45 @@ internal sealed class SqliteDatabase
         {
             await using var connection = await OpenConfiguredAsync(CancellationToken.None);
             await using var transaction = connection.BeginTransaction(deferred: false);
-            foreach (var write in batch)
+            if (batch.Count == 1)
             {
-                transaction.Save(Savepoint);
+                // Alone: the transaction is the write's own, no savepoint needed.
+                var write = batch[0];
+                bool commit;
                 try
                 {
-                    if (!await write.RunAsync(transaction)) transaction.Rollback(Savepoint);
+                    commit = await write.RunAsync(transaction);
                 }
                 catch (Exception exception)
                 {
                     write.Fail(exception);
-                    transaction.Rollback(Savepoint);
+                    commit = false;
                 }
-                transaction.Release(Savepoint);
+                if (commit) await transaction.CommitAsync(CancellationToken.None);
+                else await transaction.RollbackAsync(CancellationToken.None);
             }
-            await transaction.CommitAsync(CancellationToken.None);
+            else
+            {
+                // Prepared once per batch, run once per write.
+                await using var save = transaction.Command($"SAVEPOINT {Savepoint};");
+                await using var undo = transaction.Command($"ROLLBACK TO {Savepoint};");
+                await using var release = transaction.Command($"RELEASE {Savepoint};");
+                foreach (var write in batch)
+                {
+                    await save.ExecuteNonQueryAsync(CancellationToken.None);
+                    try
+                    {
+                        if (!await write.RunAsync(transaction)) await undo.ExecuteNonQueryAsync(CancellationToken.None);
+                    }
+                    catch (Exception exception)
+                    {
+                        write.Fail(exception);
+                        await undo.ExecuteNonQueryAsync(CancellationToken.None);
+                    }
+                    await release.ExecuteNonQueryAsync(CancellationToken.None);
+                }
+                await transaction.CommitAsync(CancellationToken.None);
+            }
         }
         catch (Exception exception)
         {
