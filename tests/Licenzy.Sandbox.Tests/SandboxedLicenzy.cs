@@ -14,7 +14,7 @@ namespace Licenzy.Sandbox.Tests;
 /// both over HTTP into this same in-memory server (the two named clients' handlers are swapped
 /// for the test server's). Every webhook the sandbox sends is recorded with Licenzy's answer.
 /// </summary>
-public sealed class SandboxedLicenzy : LicenzyApp
+public class SandboxedLicenzy : LicenzyApp
 {
     public const string Origin = "http://localhost";
 

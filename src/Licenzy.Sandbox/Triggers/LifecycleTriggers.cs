@@ -44,6 +44,9 @@ public abstract record TriggerOutcome
 
     /// <summary>The subject has nothing this trigger can act on; nothing changed.</summary>
     public sealed record NothingToActOn(string Detail) : TriggerOutcome;
+
+    /// <summary>No checkout in the sandbox names this tenant, so it has sold it nothing; nothing changed.</summary>
+    public sealed record UnknownTenant(string Detail) : TriggerOutcome;
 }
 
 /// <summary>
@@ -59,8 +62,15 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
         [SubscriptionStatuses.Active, SubscriptionStatuses.Trialing, SubscriptionStatuses.PastDue, SubscriptionStatuses.Unpaid];
 
     public TriggerOutcome Apply(string tenantId, string subjectRef, string? productCode, LifecycleTrigger trigger) =>
-        account.Transact(data =>
+        account.Transact<TriggerOutcome>(data =>
         {
+            if (!data.Sessions.Values.Any(session => session.Owner?.TenantId == tenantId))
+            {
+                return new TriggerOutcome.UnknownTenant(
+                    $"The sandbox knows no tenant '{tenantId}': no checkout was started for it here since Licenzy started. "
+                    + "Check tenant_id (as POST /v1/admin/tenants answered it).");
+            }
+
             var target = new Target(tenantId, subjectRef, productCode);
             var now = data.StepTime(tenantId, subjectRef, clock.GetUtcNow());
             var outcome = trigger switch

@@ -47,6 +47,7 @@ public static partial class TriggersApi
 
         await using var turn = await deliveries.BeginAsync(tenantId!, ct);
         var outcome = triggers.Apply(tenantId!, subjectRef, productCode, trigger);
+        if (outcome is TriggerOutcome.UnknownTenant unknown) return (ApiError.UnknownTenant(tenantId!) with { Detail = unknown.Detail }).ToResult();
         if (outcome is TriggerOutcome.NothingToActOn nothing)
             return new ApiError(404, NothingToTrigger, "Nothing to trigger", nothing.Detail).ToResult();
 
