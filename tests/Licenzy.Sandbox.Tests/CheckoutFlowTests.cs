@@ -136,6 +136,20 @@ public sealed class CheckoutFlowTests(SandboxedLicenzy app) : IClassFixture<Sand
     }
 
     [Fact]
+    public async Task Two_Pay_clicks_at_once_pay_once()
+    {
+        var tenant = await SandboxTenant.CreateAsync(app);
+        var checkout = await tenant.CheckoutAsync("user_1", SandboxTenant.Subscription);
+
+        var answers = await Task.WhenAll(tenant.PayAsync(checkout), tenant.PayAsync(checkout));
+
+        Assert.Equal([HttpStatusCode.SeeOther, HttpStatusCode.Conflict], answers.Select(a => a.StatusCode).Order());
+        Assert.Equal(3, tenant.Webhooks.Count);
+        await tenant.AppliedAsync(await tenant.SessionEventsAsync(checkout));
+        Assert.Single((await tenant.EntitlementsAsync("user_1")).EnumerateArray());
+    }
+
+    [Fact]
     public async Task An_unknown_session_is_a_404_page()
     {
         var response = await app.BrowserClient().GetAsync("/sandbox/checkout/cs_test_nothing");

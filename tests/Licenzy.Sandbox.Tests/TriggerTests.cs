@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Licenzy.Stripe;
 
@@ -180,6 +181,31 @@ public sealed class TriggerTests(SandboxedLicenzy app) : IClassFixture<Sandboxed
         // so Licenzy orders them as they happened.
         var created = tenant.Webhooks.Select(w => w.Event.Created).ToList();
         Assert.Equal(created.Order(), created);
+    }
+
+    [Fact]
+    public async Task Events_Licenzy_refuses_wait_and_go_first_with_the_next_trigger()
+    {
+        var tenant = await SandboxTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", SandboxTenant.Subscription);
+        await tenant.ConnectStripeAsync("whsec_another_secret");
+
+        var refused = await tenant.TriggerAsync("user_1", "payment_failure");
+
+        var problem = await Problems.AssertProblemAsync(refused, HttpStatusCode.BadGateway, "webhook_delivery_failed");
+        Assert.Equal("invoice.payment_failed", problem.GetProperty("failed_event").GetProperty("type").GetString());
+        Assert.Equal(2, problem.GetProperty("waiting").GetInt32());
+        Assert.Contains("Licenzy:Sandbox:WebhookSecret", problem.GetProperty("detail").GetString());
+        Assert.True(await tenant.IsAllowedAsync("user_1"));
+
+        await tenant.ConnectStripeAsync(SandboxOptions.DefaultWebhookSecret);
+        var delivered = await tenant.TriggerAppliedAsync("user_1", "recovery");
+
+        Assert.Equal(
+            ["invoice.payment_failed", "customer.subscription.updated", "invoice.paid", "customer.subscription.updated"],
+            delivered.Select(e => e.Type));
+        Assert.True(await tenant.IsAllowedAsync("user_1"));
+        Assert.Equal("active", (await SingleEntitlementAsync(tenant, "user_1")).GetProperty("status").GetString());
     }
 
     private static async Task<JsonElement> SingleEntitlementAsync(SandboxTenant tenant, string subjectRef) =>
