@@ -45,6 +45,22 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task The_CLI_says_so_when_Licenzy_serves_no_sandbox()
+    {
+        await using var app = await InEnvironmentAsync("Production");
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exitCode = await Cli.SandboxCli.RunAsync(
+            ["sandbox", "trigger", "renewal", "--tenant", "ten_x", "--subject", "u", "--url", "http://localhost", "--admin-token", LicenzyApp.AdminToken],
+            output, error, app.Server.CreateHandler());
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("serves no sandbox", error.ToString());
+        Assert.Contains("Licenzy:Sandbox:Enabled", error.ToString());
+    }
+
+    [Fact]
     public async Task Outside_Development_it_is_off_unless_turned_on()
     {
         await using var app = await InEnvironmentAsync("Staging");
