@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Licenzy.Testing;
 
 namespace Licenzy.Standalone.Tests;
 

@@ -79,7 +79,7 @@ public static class SetupApi
         }
         catch (StripeApiException e) when (e.IsAuthenticationError)
         {
-            return StripeErrors.KeyInvalid().ToResult();
+            return StripeErrors.KeyInvalid(e.Message).ToResult();
         }
         catch (StripeException e)
         {

@@ -11,8 +11,11 @@ public static class StripeErrors
         new(400, "stripe_mode_mismatch", "Stripe mode mismatch",
             $"This Stripe {what} belongs to {(mode == Mode.Live ? "test" : "live")} mode, but it was given for {mode.ToWire()} mode.");
 
-    public static ApiError KeyInvalid() =>
-        new(400, "stripe_key_invalid", "Stripe rejected the key", "Stripe did not accept this secret key. Check it in the Stripe dashboard.");
+    /// <summary>Stripe's own reason is passed on (it shows a key only masked): the sandbox, for one, says why it refuses live keys.</summary>
+    public static ApiError KeyInvalid(string? stripeMessage = null) =>
+        new(400, "stripe_key_invalid", "Stripe rejected the key",
+            "Stripe did not accept this secret key. Check it in the Stripe dashboard."
+            + (string.IsNullOrWhiteSpace(stripeMessage) ? "" : $" Stripe said: {stripeMessage}"));
 
     public static ApiError PriceInactive(string priceId) =>
         new(400, "stripe_price_inactive", "Stripe price inactive", $"The Stripe price '{priceId}' is archived. Activate it or use another.");

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Licenzy.Standalone.Tests;
+namespace Licenzy.Testing;
 
 /// <summary>
 /// One of Licenzy's apps started as a real process from its build output, so a test can kill it
@@ -29,12 +29,15 @@ public sealed class LicenzyProcess : IAsyncDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    /// <summary>Starts <paramref name="app"/> (Licenzy.Standalone or Licenzy.Ingest) with these settings; returns at once.</summary>
-    public static LicenzyProcess Start(string app, string environment, IReadOnlyDictionary<string, string?> settings)
+    /// <summary>
+    /// Starts <paramref name="app"/> (Licenzy.Standalone or Licenzy.Ingest) with these settings and
+    /// command-line <paramref name="arguments"/>; returns at once.
+    /// </summary>
+    public static LicenzyProcess Start(string app, string environment, IReadOnlyDictionary<string, string?> settings, params string[] arguments)
     {
         var port = FreePort();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
-        var start = new ProcessStartInfo("dotnet", [BuiltAssembly(app)])
+        var start = new ProcessStartInfo("dotnet", [BuiltAssembly(app), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,0 +1,85 @@
+using Licenzy.Sandbox.Account;
+using Licenzy.Sandbox.Wire;
+
+namespace Licenzy.Sandbox.Checkout;
+
+/// <summary>What became of an attempt to pay a Checkout Session.</summary>
+public abstract record Completion
+{
+    /// <summary>Paid now; <see cref="Events"/> are what Stripe sends about it, in order.</summary>
+    public sealed record Paid(SandboxCheckoutSession Session, IReadOnlyList<SandboxEvent> Events) : Completion;
+
+    public sealed record AlreadyPaid(SandboxCheckoutSession Session) : Completion;
+
+    public sealed record Expired(SandboxCheckoutSession Session) : Completion;
+
+    /// <summary>The session's metadata names no Licenzy tenant, so there is nobody to tell; nothing is paid.</summary>
+    public sealed record NoTenant(SandboxCheckoutSession Session) : Completion;
+
+    public sealed record Unknown : Completion;
+}
+
+/// <summary>
+/// Pays a Checkout Session the way Stripe completes one paid with a working test card, and
+/// writes the events Stripe sends about it.
+/// </summary>
+public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider clock)
+{
+    public Completion Complete(string sessionId) => account.Transact<Completion>(data =>
+    {
+        if (!data.Sessions.TryGetValue(sessionId, out var session)) return new Completion.Unknown();
+        var now = clock.GetUtcNow();
+        var status = session.StatusAt(now);
+        if (status == SessionStatuses.Expired) return new Completion.Expired(session);
+        if (status == SessionStatuses.Complete) return new Completion.AlreadyPaid(session);
+
+        if (session.Owner is not { } owner) return new Completion.NoTenant(session);
+        // The subscription or payment intent is owned as its own metadata says, as Licenzy reads it.
+        var objectOwner = Owner.From(session.ObjectMetadata) ?? owner;
+        now = data.StepTime(objectOwner.TenantId, objectOwner.SubjectRef, now);
+        data.RecordStep(objectOwner.TenantId, objectOwner.SubjectRef, now);
+        var (paid, events) = session.Mode == CheckoutModes.Subscription
+            ? Subscribe(data, session, objectOwner, now)
+            : PayOnce(data, session, objectOwner, now);
+        data.Sessions[session.Id] = paid = paid with { Events = events };
+        return new Completion.Paid(paid, events);
+    });
+
+    private static (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) Subscribe(
+        AccountData data, SandboxCheckoutSession session, Owner owner, DateTimeOffset now)
+    {
+        var subscription = new SandboxSubscription
+        {
+            Id = StripeIds.New("sub"), Sequence = data.NextSequence(), Owner = owner, CustomerId = data.CustomerFor(owner),
+            ItemId = StripeIds.New("si"), Price = session.Price, Quantity = session.Quantity, Metadata = session.ObjectMetadata,
+            Status = SubscriptionStatuses.Active, Created = now, PeriodStart = now, PeriodEnd = now + StripeBilling.BillingPeriod,
+            LatestInvoiceId = "",
+        };
+        var invoice = StripeBilling.Invoice(data, subscription, "subscription_create", now, declined: false, now);
+        subscription = subscription with { LatestInvoiceId = invoice.Id };
+        data.Subscriptions[subscription.Id] = subscription;
+
+        var paid = session with
+        {
+            Status = SessionStatuses.Complete, PaymentStatus = "paid", CustomerId = subscription.CustomerId,
+            SubscriptionId = subscription.Id, InvoiceId = invoice.Id,
+        };
+        return (paid,
+        [
+            StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now),
+            StripeEventJson.Create("customer.subscription.created", StripeObjectJson.Subscription(subscription), now),
+            StripeEventJson.Create("invoice.paid", StripeObjectJson.Invoice(invoice), now),
+        ]);
+    }
+
+    private static (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) PayOnce(
+        AccountData data, SandboxCheckoutSession session, Owner owner, DateTimeOffset now)
+    {
+        // A one-time Checkout makes no customer unless asked to (customer_creation: if_required).
+        var intent = StripeBilling.NewPaymentIntent(data, session.AmountTotal, session.Price.Currency, customerId: null, invoiceId: null,
+            session.ObjectMetadata, now);
+        StripeBilling.Pay(data, owner, intent, now);
+        var paid = session with { Status = SessionStatuses.Complete, PaymentStatus = "paid", PaymentIntentId = intent.Id };
+        return (paid, [StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now)]);
+    }
+}
