@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Licenzy.Infrastructure.Embedded;
 using Licenzy.Infrastructure.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -240,5 +241,23 @@ public sealed class StateStoreTests : IDisposable
             else Assert.Null(await _store.GetAsync<Balance>($"undone-{i}"));
         }
         Assert.Equal(new Balance(1, "owner"), (await _store.GetAsync<Balance>("taken"))!.Value);
+    }
+
+    [Fact]
+    public async Task A_commit_that_fails_fails_its_caller_and_later_writes_still_commit()
+    {
+        var database = _host.Services.GetRequiredService<SqliteDatabase>();
+
+        // The write ends the transaction itself, so the commit after it cannot succeed.
+        var failing = database.WriteAsync(async (transaction, ct) =>
+        {
+            await using var end = transaction.Connection!.Command("ROLLBACK;");
+            await end.ExecuteNonQueryAsync(ct);
+        }, CancellationToken.None);
+
+        // Bounded, so that a caller left waiting fails the test instead of hanging it.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failing.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(await _store.TrySaveAsync("after", new Balance(1, "next"), etag: null));
+        Assert.Equal(new Balance(1, "next"), (await _store.GetAsync<Balance>("after"))!.Value);
     }
 }

@@ -212,8 +212,12 @@ internal sealed class SqliteDatabase
         }
         catch (Exception exception)
         {
-            // Nothing of this batch was committed: every write in it fails.
-            foreach (var write in batch) write.Fail(exception);
+            // Nothing of this batch was committed: every write in it fails, and its caller hears so.
+            foreach (var write in batch)
+            {
+                write.Fail(exception);
+                write.Complete();
+            }
             return;
         }
         foreach (var write in batch) write.Complete();
