@@ -39,8 +39,13 @@ public sealed class ChildApp : IDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["Urls"] = $"http://127.0.0.1:{port}";
-        // For profiling a run with perf: BENCH_PERF_MAP=1 makes the runtime write symbol maps.
-        if (Environment.GetEnvironmentVariable("BENCH_PERF_MAP") == "1") info.Environment["DOTNET_PerfMapEnabled"] = "1";
+        // For profiling a run with perf: BENCH_PERF_MAP=1 makes the runtime write symbol maps, and
+        // maps JIT code once rather than twice (W^X), or perf cannot name the frames.
+        if (Environment.GetEnvironmentVariable("BENCH_PERF_MAP") == "1")
+        {
+            info.Environment["DOTNET_PerfMapEnabled"] = "1";
+            info.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {name}.");
         var app = new ChildApp(name, process, port, logFile);
         lock (Running) Running.Add(app);

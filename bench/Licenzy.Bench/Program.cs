@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Licenzy.Bench;
 
-// bench/run passes: <standalone dll> <baseline dll> [--quick | --soak [minutes]] [--skip-million] [--out path]
+// bench/run passes: <standalone dll> <baseline dll> [--quick | --soak [minutes]] [--skip-million] [--only scenario,...] [--out path]
 if (args.Length < 2)
 {
-    Console.Error.WriteLine("usage: Licenzy.Bench <Licenzy.Standalone.dll> <Baseline.dll> [--quick | --soak [minutes]] [--skip-million | --million N] [--out file]");
+    Console.Error.WriteLine("usage: Licenzy.Bench <Licenzy.Standalone.dll> <Baseline.dll> [--quick | --soak [minutes]] [--skip-million | --million N] [--only scenario,...] [--out file]");
     return 2;
 }
 
@@ -27,6 +27,16 @@ for (var i = 2; i < args.Length; i++)
             break;
         case "--skip-million":
             settings = settings with { MillionSubjects = 0 };
+            break;
+        case "--only":
+            var names = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var unknown = names.Except(BenchRun.Scenarios).ToList();
+            if (unknown.Count > 0)
+            {
+                Console.Error.WriteLine($"unknown scenario {string.Join(", ", unknown)}; known: {string.Join(", ", BenchRun.Scenarios)}");
+                return 2;
+            }
+            settings = settings with { Only = names.ToHashSet(StringComparer.Ordinal) };
             break;
         case "--out":
             output = args[++i];

@@ -30,6 +30,7 @@ public static class ApiApp
         services.AddSingleton<Tenants>();
         services.AddSingleton<ProductCatalog>();
         services.AddSingleton<SubjectReader>();
+        services.AddSingleton<SubjectMemory>();
         services.AddSingleton<UsageQueue>();
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<PaymentIndex>();

@@ -18,8 +18,9 @@ public sealed class ApiOptions
     public string? PublicIngestUrl { get; set; }
 
     /// <summary>
-    /// Subject documents kept in memory for reads (embedded binding only); 0 turns the read
-    /// caches off. Bounds memory: beyond it, entries are dropped and read again from the store.
+    /// Subject documents kept in memory for reads (embedded binding only), and as many again by
+    /// the subject actor for its next turn; 0 turns both off. Bounds memory: beyond it, entries
+    /// are dropped and read again from the store.
     /// </summary>
     [Range(0, 10_000_000)]
     public int ReadCacheCapacity { get; set; } = 100_000;

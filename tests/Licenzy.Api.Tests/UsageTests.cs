@@ -48,6 +48,38 @@ public abstract class UsageTests(LicenzyApp app)
     }
 
     [Fact]
+    public async Task Consumes_and_billing_events_interleaved_each_start_from_the_last_change()
+    {
+        // Where the actor keeps its document between turns, every event and consume must still
+        // see the one before it: a purchase, and an event that changes nothing (a partial refund).
+        var tenant = await TestTenant.CreateAsync(app);
+        var first = await tenant.BuyAsync("user_1", TestTenant.Credits);
+        async Task<long> RemainingAfter(long units, string key) =>
+            (await (await tenant.Runtime.SendAsync(Consume("user_1", units, key))).OkJsonAsync()).GetProperty("usage_remaining").GetInt64();
+
+        Assert.Equal(40, await RemainingAfter(10, "k1"));
+        await tenant.DeliverAsync(StripeEvents.ChargeRefunded(tenant.NextEventId(), app.Clock.GetUtcNow(), "pi_" + first.Id, amountRefunded: 500));
+        Assert.Equal(35, await RemainingAfter(5, "k2"));
+        var second = StripeEvents.CheckoutSession("checkout.session.completed", tenant.NextEventId(), app.Clock.GetUtcNow(),
+            await tenant.StartCheckoutAsync("user_1", TestTenant.Credits), "paid", livemode: false);
+        await tenant.DeliverAsync(second);
+        Assert.Equal(25, await RemainingAfter(60, "k3"));
+        Assert.Equal(20, await RemainingAfter(5, "k4"));
+
+        var replay = await tenant.Runtime.SendAsync(Consume("user_1", 60, "k3"));
+        Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(25, (await replay.OkJsonAsync()).GetProperty("usage_remaining").GetInt64());
+        await (await tenant.Runtime.SendAsync(Consume("user_1", 6, "k2"))).AssertProblemAsync(HttpStatusCode.Conflict, "idempotency_key_reused");
+
+        Assert.Equal(0, await RemainingAfter(20, "k5"));
+        var empty = await tenant.Runtime.SendAsync(Consume("user_1", 1, "k6"));
+        Assert.Equal(0, (await empty.AssertProblemAsync(HttpStatusCode.Conflict, "insufficient_usage")).GetProperty("usage_remaining").GetInt64());
+
+        var entitlements = await tenant.EntitlementsAsync("user_1");
+        Assert.Equal(0, entitlements.GetProperty("entitlements").EnumerateArray().Sum(e => e.GetProperty("usage_remaining").GetInt64()));
+    }
+
+    [Fact]
     public async Task A_retry_with_the_same_key_replays_without_spending_again()
     {
         var tenant = await TestTenant.CreateAsync(app);

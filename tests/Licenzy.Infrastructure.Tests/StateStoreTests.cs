@@ -33,6 +33,23 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_transaction_tells_the_etags_it_left_and_they_are_the_ones_the_store_checks()
+    {
+        var inserted = await _store.TryTransactReturningETagsAsync([new StateOperation.Upsert("subject", new Balance(10, "first"), MustNotExist: true)]);
+        var afterInsert = Assert.Contains("subject", inserted!);
+        Assert.Equal(afterInsert, (await _store.GetAsync<Balance>("subject"))!.ETag);
+
+        var updated = await _store.TryTransactReturningETagsAsync([new StateOperation.Upsert("subject", new Balance(9, "first"), afterInsert)]);
+        var afterUpdate = Assert.Contains("subject", updated!);
+        Assert.Equal(afterUpdate, (await _store.GetAsync<Balance>("subject"))!.ETag);
+
+        // The older ETag is refused, and a refused transaction tells nothing and writes nothing.
+        Assert.Null(await _store.TryTransactReturningETagsAsync([new StateOperation.Upsert("subject", new Balance(1, "stale"), afterInsert)]));
+        Assert.True(await _store.TrySaveAsync("subject", new Balance(8, "first"), afterUpdate));
+        Assert.Equal(new Balance(8, "first"), (await _store.GetAsync<Balance>("subject"))!.Value);
+    }
+
+    [Fact]
     public async Task A_save_without_an_etag_only_inserts()
     {
         Assert.True(await _store.TrySaveAsync("subject", new Balance(10, "first"), etag: null));

@@ -33,9 +33,13 @@ public sealed record ConsumeBatchResult(List<ConsumeResult> Results);
 /// <summary>
 /// The only writer of a subject's document. The actor binding runs one turn at a time per
 /// subject, so every change (a billing event, a consumption) is read, decided and written whole,
-/// with an ETag check as a second guard.
+/// with an ETag check as a second guard. Where it is the only writer (<see cref="SubjectMemory"/>)
+/// it keeps the document it wrote and starts the next turn from it, and spends a new idempotency
+/// key without looking it up first: the insert refuses a key that exists, and the turn is then
+/// taken again from the store.
 /// </summary>
-public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader readers, TimeProvider clock, ILogger<SubjectActor> log) : IActor
+public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader readers, SubjectMemory memory, TimeProvider clock,
+    ILogger<SubjectActor> log) : IActor
 {
     public const string ActorType = "SubjectActor";
     public const string ApplyMethod = "apply";
@@ -59,13 +63,12 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
     {
         while (true)
         {
-            var stored = await _state.GetAsync<SubjectState>(subject.StateKey, ct);
+            var stored = await LoadAsync(subject, ct);
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
+            // Not kept when unchanged: Apply may still have noted the event id in the copy.
             if (!BillingLifecycle.Apply(state, request.Event)) return new ApplyResult(false, state.Version);
 
-            bool saved;
-            using (readers.Writing(subject)) saved = await _state.TrySaveAsync(subject.StateKey, state, stored?.ETag, ct);
-            if (saved)
+            if (await TryWriteAsync(subject, [Document(subject, state, stored)], state, ct))
             {
                 log.LogInformation("Applied {EventType} {EventId} to a subject of tenant {TenantId} ({Mode}); version {Version}",
                     request.Event.GetType().Name, request.Event.EventId, subject.TenantId, subject.Mode, state.Version);
@@ -76,10 +79,12 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
 
     private async Task<ConsumeBatchResult> ConsumeAsync(SubjectKey subject, ConsumeBatch batch, CancellationToken ct)
     {
+        // Kept document, unseen keys: no read at all. After a refused write, everything is read.
+        var assumeNewKeys = memory.IsOn;
         while (true)
         {
             var now = clock.GetUtcNow();
-            var stored = await _state.GetAsync<SubjectState>(subject.StateKey, ct);
+            var stored = await LoadAsync(subject, ct);
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
             var results = new List<ConsumeResult>(batch.Requests.Count);
             var writes = new List<StateOperation>(batch.Requests.Count + 1);
@@ -95,7 +100,7 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
                     results.Add(Repeat(answer, request));
                     continue;
                 }
-                var earlier = await _state.GetAsync<IdempotentResponse>(idempotencyKey, ct);
+                var earlier = assumeNewKeys ? null : await _state.GetAsync<IdempotentResponse>(idempotencyKey, ct);
                 if (earlier is not null && earlier.Value.IsCurrent(now))
                 {
                     answered[idempotencyKey] = earlier.Value;
@@ -111,13 +116,43 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
                 consumed |= outcome.Consumed;
             }
 
-            if (writes.Count == 0) return new ConsumeBatchResult(results);
-            if (consumed) writes.Add(new StateOperation.Upsert(subject.StateKey, state, stored?.ETag, MustNotExist: stored is null));
+            // A consume that does not fit spends nothing, so an unspent document is unchanged and may be kept.
+            if (writes.Count == 0)
+            {
+                if (stored is not null) memory.Keep(stored);
+                return new ConsumeBatchResult(results);
+            }
+            if (consumed) writes.Add(Document(subject, state, stored));
 
-            bool written;
-            using (consumed ? readers.Writing(subject) : null) written = await _state.TryTransactAsync(writes, ct);
-            if (written) return new ConsumeBatchResult(results);
+            if (await TryWriteAsync(subject, writes, consumed ? state : null, ct))
+            {
+                if (!consumed && stored is not null) memory.Keep(stored);
+                return new ConsumeBatchResult(results);
+            }
+            assumeNewKeys = false;
         }
+    }
+
+    /// <summary>The kept document when there is one, else the stored one.</summary>
+    private async Task<StateEntry<SubjectState>?> LoadAsync(SubjectKey subject, CancellationToken ct) =>
+        memory.Take(subject.StateKey) ?? await _state.GetAsync<SubjectState>(subject.StateKey, ct);
+
+    private static StateOperation.Upsert Document(SubjectKey subject, SubjectState state, StateEntry<SubjectState>? stored) =>
+        new(subject.StateKey, state, stored?.ETag, MustNotExist: stored is null);
+
+    /// <summary>
+    /// Writes in one transaction; with <paramref name="document"/> (the new subject document, among
+    /// the writes) the readers' cache is bracketed, and once committed the document is kept.
+    /// </summary>
+    private async Task<bool> TryWriteAsync(SubjectKey subject, List<StateOperation> writes, SubjectState? document, CancellationToken ct)
+    {
+        IReadOnlyDictionary<string, string>? etags;
+        using (document is not null ? readers.Writing(subject) : null)
+            etags = await _state.TryTransactReturningETagsAsync(writes, ct);
+        if (etags is null) return false;
+        if (document is not null && etags.TryGetValue(subject.StateKey, out var etag))
+            memory.Keep(new StateEntry<SubjectState>(subject.StateKey, document, etag));
+        return true;
     }
 
     private static ConsumeResult Repeat(IdempotentResponse earlier, ConsumeUnits request) =>

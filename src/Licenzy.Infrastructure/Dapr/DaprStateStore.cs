@@ -47,6 +47,12 @@ public sealed class DaprStateStore(DaprSidecar sidecar, string storeName) : ISta
     public async Task<bool> TryTransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default) =>
         await TransactAsync(operations, metadata: null, cancellationToken);
 
+    public async Task<IReadOnlyDictionary<string, string>?> TryTransactReturningETagsAsync(IReadOnlyList<StateOperation> operations,
+        CancellationToken cancellationToken = default) =>
+        await TransactAsync(operations, metadata: null, cancellationToken) ? NoETags : null;
+
+    private static readonly IReadOnlyDictionary<string, string> NoETags = new Dictionary<string, string>();
+
     /// <summary>A transaction, with request metadata (the outbox passes the CloudEvent id through it).</summary>
     internal async Task<bool> TransactAsync(IReadOnlyList<StateOperation> operations, IReadOnlyDictionary<string, string>? metadata, CancellationToken ct)
     {

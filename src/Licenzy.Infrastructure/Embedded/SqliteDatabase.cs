@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -8,8 +9,10 @@ namespace Licenzy.Infrastructure.Embedded;
 /// The one SQLite file behind the embedded components. Readers run side by side (WAL); writers
 /// queue on one in-process gate and take SQLite's write lock at BEGIN (IMMEDIATE), so other
 /// processes on the same file wait their turn instead of failing halfway through a transaction.
+/// The writer keeps one connection open, with its pragmas set once and its statements prepared
+/// once (<see cref="SqliteCommandExtensions.Reused"/>).
 /// </summary>
-internal sealed class SqliteDatabase
+internal sealed class SqliteDatabase : IDisposable
 {
     public const string FileName = "licenzy.db";
 
@@ -23,6 +26,8 @@ internal sealed class SqliteDatabase
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private int _writerStarted;
+    // Only the write loop touches it; replaced after a failed commit.
+    private SqliteConnection? _writerConnection;
     private readonly SemaphoreSlim _initializeGate = new(1, 1);
     private volatile bool _initialized;
 
@@ -118,6 +123,14 @@ internal sealed class SqliteDatabase
         RunWriteAsync(write, static commit => commit, cancellationToken);
 
     /// <summary>
+    /// Runs <paramref name="write"/> in one write transaction; commits when <paramref name="shouldCommit"/>
+    /// says so of its result and rolls everything back otherwise. Returns the result either way.
+    /// </summary>
+    public Task<T> TryWriteAsync<T>(Func<SqliteTransaction, CancellationToken, Task<T>> write, Func<T, bool> shouldCommit,
+        CancellationToken cancellationToken) =>
+        RunWriteAsync(write, shouldCommit, cancellationToken);
+
+    /// <summary>
     /// Group commit. Writes queue up; one writer takes every write waiting, runs each in a
     /// savepoint of one transaction (a write that says no, or throws, is rolled back alone), and
     /// commits them all with one fsync. Each caller hears its outcome only after that commit, so
@@ -129,7 +142,7 @@ internal sealed class SqliteDatabase
     {
         await InitializeAsync(cancellationToken);
         var pending = new PendingWrite<T>(write, shouldCommit, cancellationToken);
-        _writes.Writer.TryWrite(pending);
+        if (!_writes.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(SqliteDatabase));
         EnsureWriter();
         return await pending.Outcome(cancellationToken);
     }
@@ -140,7 +153,23 @@ internal sealed class SqliteDatabase
         _ = Task.Run(WriteLoopAsync, CancellationToken.None);
     }
 
+    /// <summary>Stops taking writes; the writer finishes those queued and closes its connection.</summary>
+    public void Dispose() => _writes.Writer.TryComplete();
+
     private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await WriteBatchesAsync();
+        }
+        finally
+        {
+            if (_writerConnection is not null) await _writerConnection.DisposeAsync();
+            _writerConnection = null;
+        }
+    }
+
+    private async Task WriteBatchesAsync()
     {
         var batch = new List<PendingWrite>(MaxBatch);
         while (await _writes.Reader.WaitToReadAsync(CancellationToken.None))
@@ -168,7 +197,7 @@ internal sealed class SqliteDatabase
     {
         try
         {
-            await using var connection = await OpenConfiguredAsync(CancellationToken.None);
+            var connection = _writerConnection ??= await OpenConfiguredAsync(CancellationToken.None);
             await using var transaction = connection.BeginTransaction(deferred: false);
             if (batch.Count == 1)
             {
@@ -189,29 +218,31 @@ internal sealed class SqliteDatabase
             }
             else
             {
-                // Prepared once per batch, run once per write.
-                await using var save = transaction.Command($"SAVEPOINT {Savepoint};");
-                await using var undo = transaction.Command($"ROLLBACK TO {Savepoint};");
-                await using var release = transaction.Command($"RELEASE {Savepoint};");
                 foreach (var write in batch)
                 {
+                    // Taken again for each write: the write's own statements may not disturb them, but be sure of the transaction.
+                    var save = transaction.Reused($"SAVEPOINT {Savepoint};");
                     await save.ExecuteNonQueryAsync(CancellationToken.None);
                     try
                     {
-                        if (!await write.RunAsync(transaction)) await undo.ExecuteNonQueryAsync(CancellationToken.None);
+                        if (!await write.RunAsync(transaction))
+                            await transaction.Reused($"ROLLBACK TO {Savepoint};").ExecuteNonQueryAsync(CancellationToken.None);
                     }
                     catch (Exception exception)
                     {
                         write.Fail(exception);
-                        await undo.ExecuteNonQueryAsync(CancellationToken.None);
+                        await transaction.Reused($"ROLLBACK TO {Savepoint};").ExecuteNonQueryAsync(CancellationToken.None);
                     }
-                    await release.ExecuteNonQueryAsync(CancellationToken.None);
+                    await transaction.Reused($"RELEASE {Savepoint};").ExecuteNonQueryAsync(CancellationToken.None);
                 }
                 await transaction.CommitAsync(CancellationToken.None);
             }
         }
         catch (Exception exception)
         {
+            // A fresh connection for the next batch: this one may be left mid-transaction or broken.
+            if (_writerConnection is not null) await _writerConnection.DisposeAsync();
+            _writerConnection = null;
             // Nothing of this batch was committed: every write in it fails, and its caller hears so.
             foreach (var write in batch)
             {
@@ -345,6 +376,31 @@ internal static class SqliteSchema
 
 internal static class SqliteCommandExtensions
 {
+    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> ReusedCommands = new();
+
+    /// <summary>
+    /// A command enlisted in <paramref name="transaction"/>, prepared once per connection and
+    /// reused with fresh parameters: do not dispose it, nor hold it past the next call for the
+    /// same SQL. For the statements every write runs, on the writer's long-lived connection,
+    /// where preparing each one anew cost more than running it.
+    /// </summary>
+    public static SqliteCommand Reused(this SqliteTransaction transaction, string sql)
+    {
+        var connection = transaction.Connection!;
+        var commands = ReusedCommands.GetOrCreateValue(connection);
+        if (!commands.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            command.Prepare();
+            commands[sql] = command;
+        }
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        return command;
+    }
+
     /// <summary>A command enlisted in <paramref name="transaction"/>.</summary>
     public static SqliteCommand Command(this SqliteTransaction transaction, string sql)
     {

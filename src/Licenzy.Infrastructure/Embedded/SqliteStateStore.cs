@@ -84,27 +84,38 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
             cancellationToken);
     }
 
-    public Task<bool> TryTransactAsync(IReadOnlyList<StateOperation> operations,
+    public async Task<bool> TryTransactAsync(IReadOnlyList<StateOperation> operations,
+        CancellationToken cancellationToken = default) =>
+        await TryTransactReturningETagsAsync(operations, cancellationToken) is not null;
+
+    public Task<IReadOnlyDictionary<string, string>?> TryTransactReturningETagsAsync(IReadOnlyList<StateOperation> operations,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operations);
 
         // Serialise before taking the write lock, and reject malformed operations before writing anything.
         var writes = operations.Select(PrepareWrite).ToList();
-        if (writes.Count == 0) return Task.FromResult(true);
+        if (writes.Count == 0) return Task.FromResult<IReadOnlyDictionary<string, string>?>(new Dictionary<string, string>());
 
-        return database.TryWriteAsync(async (transaction, token) =>
+        return database.TryWriteAsync<IReadOnlyDictionary<string, string>?>(async (transaction, token) =>
         {
             // In order, so a later operation sees the earlier ones; the first failed check rolls back all.
+            var etags = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var write in writes)
             {
-                if (!await write(transaction, token)) return false;
+                var (done, version) = await write.Run(transaction, token);
+                if (!done) return null;
+                if (version is { } known) etags[write.Key] = StateRows.FormatETag(known);
+                else etags.Remove(write.Key);
             }
-            return true;
-        }, cancellationToken);
+            return etags;
+        }, static etags => etags is not null, cancellationToken);
     }
 
-    private Func<SqliteTransaction, CancellationToken, Task<bool>> PrepareWrite(StateOperation operation)
+    /// <summary>One operation, ready to run: whether it passed its check, and the key's version after it when known.</summary>
+    private sealed record PreparedWrite(string Key, Func<SqliteTransaction, CancellationToken, Task<(bool Done, long? Version)>> Run);
+
+    private PreparedWrite PrepareWrite(StateOperation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
         ArgumentException.ThrowIfNullOrEmpty(operation.Key);
@@ -120,17 +131,20 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
                 var json = JsonSerializer.Serialize(upsert.Value, upsert.Value.GetType(), LicenzyJson.Options);
 
                 if (upsert.MustNotExist)
-                    return (transaction, token) => StateRows.TryInsertAsync(transaction, storeName, key, json, token);
+                    return new(key, async (transaction, token) =>
+                        (await StateRows.TryInsertAsync(transaction, storeName, key, json, token), StateRows.InsertedVersion));
                 if (upsert.ETag is { } etag)
-                    return (transaction, token) => StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, token);
-                return async (transaction, token) =>
+                    return new(key, async (transaction, token) =>
+                        (await StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, token), StateRows.VersionAfterUpdate(etag)));
+                return new(key, async (transaction, token) =>
                 {
                     await StateRows.UpsertAsync(transaction, storeName, key, json, token);
-                    return true;
-                };
+                    return (true, null);
+                });
             }
             case StateOperation.Delete delete:
-                return (transaction, token) => StateRows.TryDeleteAsync(transaction, storeName, key, delete.ETag, token);
+                return new(key, async (transaction, token) =>
+                    (await StateRows.TryDeleteAsync(transaction, storeName, key, delete.ETag, token), null));
             default:
                 throw new ArgumentException($"Unknown state operation {operation.GetType().Name}.", nameof(operation));
         }
@@ -145,12 +159,18 @@ internal static class StateRows
 {
     public static string FormatETag(long version) => version.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The version of a row that <see cref="TryInsertAsync"/> has just written.</summary>
+    public const long InsertedVersion = 1;
+
+    /// <summary>The version of a row after <see cref="TryUpdateAsync"/> succeeded with <paramref name="etag"/>.</summary>
+    public static long? VersionAfterUpdate(string etag) => TryParseETag(etag, out var version) ? version + 1 : null;
+
     /// <summary>Insert only: false when the key exists.</summary>
     public static async Task<bool> TryInsertAsync(SqliteTransaction transaction, string store, string key, string json,
         CancellationToken cancellationToken)
     {
-        await using var command = transaction
-            .Command("INSERT INTO state (store, key, value, etag) VALUES ($store, $key, $value, 1) ON CONFLICT DO NOTHING;")
+        var command = transaction
+            .Reused("INSERT INTO state (store, key, value, etag) VALUES ($store, $key, $value, 1) ON CONFLICT DO NOTHING;")
             .With("$store", store).With("$key", key).With("$value", json);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
@@ -162,8 +182,8 @@ internal static class StateRows
         // An ETag we never issued cannot match any row.
         if (!TryParseETag(etag, out var version)) return false;
 
-        await using var command = transaction
-            .Command("UPDATE state SET value = $value, etag = etag + 1 WHERE store = $store AND key = $key AND etag = $etag;")
+        var command = transaction
+            .Reused("UPDATE state SET value = $value, etag = etag + 1 WHERE store = $store AND key = $key AND etag = $etag;")
             .With("$store", store).With("$key", key).With("$value", json).With("$etag", version);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
@@ -172,8 +192,8 @@ internal static class StateRows
     public static async Task<bool> UpsertAsync(SqliteTransaction transaction, string store, string key, string json,
         CancellationToken cancellationToken)
     {
-        await using var command = transaction
-            .Command("""
+        var command = transaction
+            .Reused("""
                 INSERT INTO state (store, key, value, etag) VALUES ($store, $key, $value, 1)
                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1;
                 """)
@@ -188,16 +208,16 @@ internal static class StateRows
     {
         if (etag is null)
         {
-            await using var delete = transaction
-                .Command("DELETE FROM state WHERE store = $store AND key = $key;")
+            var delete = transaction
+                .Reused("DELETE FROM state WHERE store = $store AND key = $key;")
                 .With("$store", store).With("$key", key);
             await delete.ExecuteNonQueryAsync(cancellationToken);
             return true;
         }
 
         if (!TryParseETag(etag, out var version)) return false;
-        await using var conditional = transaction
-            .Command("DELETE FROM state WHERE store = $store AND key = $key AND etag = $etag;")
+        var conditional = transaction
+            .Reused("DELETE FROM state WHERE store = $store AND key = $key AND etag = $etag;")
             .With("$store", store).With("$key", key).With("$etag", version);
         return await conditional.ExecuteNonQueryAsync(cancellationToken) == 1;
     }

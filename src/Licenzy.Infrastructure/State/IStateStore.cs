@@ -26,6 +26,15 @@ public interface IStateStore
     /// concurrency check fails (nothing written).
     /// </summary>
     Task<bool> TryTransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="TryTransactAsync"/>, also telling the ETag each upserted key has now, so that a
+    /// key's only writer can keep what it wrote and write again without reading it back. Null on
+    /// a conflict. Keys whose ETag the store cannot tell are missing: Dapr's transaction API
+    /// returns none, and an unconditional upsert's version is not known without a read.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>?> TryTransactReturningETagsAsync(IReadOnlyList<StateOperation> operations,
+        CancellationToken cancellationToken = default);
 }
 
 /// <summary>A stored value with its version token.</summary>
