@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Licenzy.Api.Setup;
 using Licenzy.Domain;
 using Microsoft.Extensions.Options;
@@ -31,7 +29,7 @@ public static class Callers
         {
             var http = context.HttpContext;
             var keys = http.RequestServices.GetRequiredService<ApiKeys>();
-            var record = await keys.ResolveAsync(BearerToken(http.Request), http.RequestAborted);
+            var record = await keys.ResolveAsync(BearerTokens.From(http.Request), http.RequestAborted);
             if (record is null) return ApiError.InvalidApiKey().ToResult();
             http.Items[ItemKey] = new RuntimeCaller(record.TenantId, record.Mode, record.Id);
             return await next(context);
@@ -47,23 +45,11 @@ public static class Callers
             var http = context.HttpContext;
             var configured = http.RequestServices.GetRequiredService<IOptionsMonitor<ApiOptions>>().CurrentValue.AdminToken;
             if (string.IsNullOrEmpty(configured)) return ApiError.AdminTokenNotConfigured().ToResult();
-            var sent = BearerToken(http.Request);
-            if (sent is null || !SameSecret(sent, configured))
+            var sent = BearerTokens.From(http.Request);
+            if (sent is null || !BearerTokens.SameSecret(sent, configured))
                 return ApiError.InvalidAdminToken().ToResult();
             return await next(context);
         });
         return group;
-    }
-
-    /// <summary>Compares hashes, so neither the content nor the length of the token leaks through timing.</summary>
-    private static bool SameSecret(string sent, string configured) =>
-        CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
-
-    private static string? BearerToken(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
     }
 }

@@ -1,7 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Licenzy.Infrastructure.Actors;
+using Licenzy.Infrastructure.Http;
 using Licenzy.Infrastructure.PubSub;
 using Licenzy.Infrastructure.State;
 using Microsoft.AspNetCore.Builder;
@@ -124,7 +123,6 @@ public static class DaprAppEndpoints
         var expected = context.HttpContext.RequestServices.GetRequiredService<IOptions<DaprOptions>>().Value.AppApiToken;
         if (expected is null) return await next(context);
         var sent = context.HttpContext.Request.Headers[DaprSidecar.TokenHeader].ToString();
-        var same = CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
-        return same ? await next(context) : Results.Unauthorized();
+        return BearerTokens.SameSecret(sent, expected) ? await next(context) : Results.Unauthorized();
     }
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Licenzy.Infrastructure.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -24,21 +22,9 @@ public static class AdminToken
             // Read per request: the standalone app may set it after the sandbox was composed.
             var configured = http.RequestServices.GetRequiredService<IConfiguration>()[Key];
             if (string.IsNullOrEmpty(configured)) return ApiError.AdminTokenNotConfigured().ToResult();
-            var sent = BearerToken(http.Request);
-            return sent is not null && SameSecret(sent, configured) ? await next(context) : ApiError.InvalidAdminToken().ToResult();
+            var sent = BearerTokens.From(http.Request);
+            return sent is not null && BearerTokens.SameSecret(sent, configured) ? await next(context) : ApiError.InvalidAdminToken().ToResult();
         });
         return group;
-    }
-
-    /// <summary>Compares digests, so that timing tells neither the token's content nor its length.</summary>
-    private static bool SameSecret(string sent, string configured) =>
-        CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
-
-    private static string? BearerToken(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        return header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : null;
     }
 }

@@ -1,0 +1,23 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Licenzy.Infrastructure.Http;
+
+/// <summary>Bearer tokens and shared secrets, read and compared the same way on every route.</summary>
+public static class BearerTokens
+{
+    private const string Scheme = "Bearer ";
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null when there is none.</summary>
+    public static string? From(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : null;
+    }
+
+    /// <summary>Compares hashes, so neither the content nor the length of the secret leaks through timing.</summary>
+    public static bool SameSecret(string sent, string configured) =>
+        CryptographicOperations.FixedTimeEquals(
+            SHA256.HashData(Encoding.UTF8.GetBytes(sent)), SHA256.HashData(Encoding.UTF8.GetBytes(configured)));
+}
