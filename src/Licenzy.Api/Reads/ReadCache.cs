@@ -13,7 +13,7 @@ namespace Licenzy.Api.Reads;
 /// Only writes made through this process are seen. That is the embedded binding's shape (one
 /// process owns the file's subjects and keys); with the Dapr binding the cache is off.
 /// </remarks>
-public sealed class ReadCache<T>(string name, int capacity, bool cacheMissing) where T : class
+public sealed class ReadCache<T>(int capacity, bool cacheMissing) where T : class
 {
     private const int StripeCount = 1024;
 
@@ -22,10 +22,6 @@ public sealed class ReadCache<T>(string name, int capacity, bool cacheMissing) w
     private readonly long[] _begun = new long[StripeCount];
     private readonly long[] _finished = new long[StripeCount];
     private int _fills;
-
-    public string Name => name;
-
-    public int Count => _entries.Count;
 
     /// <summary>The cached value, or <paramref name="load"/>'s (cached when no write overlapped it).</summary>
     public async ValueTask<T?> GetAsync(string key, Func<string, CancellationToken, Task<T?>> load, CancellationToken ct)
@@ -42,7 +38,7 @@ public sealed class ReadCache<T>(string name, int capacity, bool cacheMissing) w
         _entries[key] = entry;
         // A write began meanwhile: what we read may be older than it, so take our entry back.
         if (Volatile.Read(ref _begun[stripe]) != begun) _entries.TryRemove(KeyValuePair.Create(key, entry));
-        else if (Interlocked.Increment(ref _fills) % 1024 == 0) Trim();
+        else if (Interlocked.Increment(ref _fills) % 1024 == 0) _entries.TrimTo(capacity);
         return value;
     }
 
@@ -58,18 +54,6 @@ public sealed class ReadCache<T>(string name, int capacity, bool cacheMissing) w
     {
         _entries.TryRemove(key, out _);
         Interlocked.Increment(ref _finished[stripe]);
-    }
-
-    /// <summary>Keeps memory bounded: past capacity, drop entries (in no particular order) down to 90 %.</summary>
-    private void Trim()
-    {
-        var excess = _entries.Count - capacity * 9 / 10;
-        if (_entries.Count <= capacity || excess <= 0) return;
-        foreach (var key in _entries.Keys)
-        {
-            if (excess-- <= 0) break;
-            _entries.TryRemove(key, out _);
-        }
     }
 
     private static int StripeOf(string key) => (int)((uint)StringComparer.Ordinal.GetHashCode(key) % StripeCount);

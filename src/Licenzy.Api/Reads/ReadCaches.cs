@@ -21,9 +21,9 @@ public sealed class ReadCaches
         var capacity = options.Value.ReadCacheCapacity;
         if (capacity <= 0 || ComponentsRegistration.BindingOf(configuration) != ComponentsBinding.Embedded) return;
         // Unknown subjects are cached too: "no access" is the commonest answer for free users.
-        Subjects = new ReadCache<SubjectState>("subjects", capacity, cacheMissing: true);
+        Subjects = new ReadCache<SubjectState>(capacity, cacheMissing: true);
         // Unknown keys are not, so random keys cannot fill the cache.
-        ApiKeys = new ReadCache<ApiKeyRecord>("api-keys", ApiKeyCapacity, cacheMissing: false);
+        ApiKeys = new ReadCache<ApiKeyRecord>(ApiKeyCapacity, cacheMissing: false);
     }
 
     public ReadCache<SubjectState>? Subjects { get; }

@@ -29,8 +29,6 @@ public sealed class SubjectMemory
     /// <summary>Whether this process's actor is the only writer, and so keeps documents.</summary>
     public bool IsOn { get; }
 
-    public int Count => _documents.Count;
-
     /// <summary>The kept document, removed: only the subject's turn calls this, and it owns the copy now.</summary>
     public StateEntry<SubjectState>? Take(string stateKey) =>
         IsOn && _documents.TryRemove(stateKey, out var entry) ? entry : null;
@@ -40,18 +38,6 @@ public sealed class SubjectMemory
     {
         if (!IsOn) return;
         _documents[committed.Key] = committed;
-        if (Interlocked.Increment(ref _kept) % 1024 == 0) Trim();
-    }
-
-    /// <summary>Past capacity, drop entries (in no particular order) down to 90 %: they are read again when needed.</summary>
-    private void Trim()
-    {
-        var excess = _documents.Count - _capacity * 9 / 10;
-        if (_documents.Count <= _capacity || excess <= 0) return;
-        foreach (var key in _documents.Keys)
-        {
-            if (excess-- <= 0) break;
-            _documents.TryRemove(key, out _);
-        }
+        if (Interlocked.Increment(ref _kept) % 1024 == 0) _documents.TrimTo(_capacity);
     }
 }
