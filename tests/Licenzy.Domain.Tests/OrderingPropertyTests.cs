@@ -3,6 +3,7 @@ using Licenzy.Domain.Billing;
 using Licenzy.Domain.Entitlements;
 using Licenzy.Domain.Products;
 using Licenzy.Domain.Subjects;
+using Licenzy.Domain.Usage;
 
 namespace Licenzy.Domain.Tests;
 
@@ -73,6 +74,65 @@ public class OrderingPropertyTests
         {
             Assert.Contains(expected, seen);
         }
+    }
+
+    [Fact]
+    public void Available_until_agrees_with_evaluate_at_every_instant_of_every_state_on_the_way()
+    {
+        var checkedStates = 0;
+        for (var seed = 1; seed <= Lifecycles; seed++)
+        {
+            var events = Lifecycle.Generate(new Random(seed));
+            var state = SubjectState.Empty("user_1");
+            foreach (var e in events)
+            {
+                BillingLifecycle.Apply(state, e);
+                foreach (var entitlement in state.Entitlements)
+                {
+                    AssertAgrees(entitlement, Instants(entitlement, events), $"lifecycle seed {seed}, after {e.EventId}");
+                    checkedStates++;
+                }
+            }
+        }
+        Assert.True(checkedStates > Lifecycles * 3, $"only {checkedStates} states checked");
+    }
+
+    [Fact]
+    public void Available_until_follows_a_usage_pack_to_its_last_unit()
+    {
+        var state = SubjectState.Empty("user_1");
+        BillingLifecycle.Apply(state, new Events(Products.Credits).Checkout(T0, "cs_1", CheckoutPayment.Paid));
+        var pack = Assert.Single(state.Entitlements);
+        Assert.Equal(DateTimeOffset.MaxValue, pack.AvailableUntil);
+
+        Assert.True(UsageLedger.Consume(state, pack.UsageRemaining!.Value, T0.AddMinutes(1)).Consumed);
+
+        Assert.Equal(DateTimeOffset.MinValue, pack.AvailableUntil);
+        AssertAgrees(pack, [T0, T0.AddMinutes(2), T0.AddYears(5)], "a used-up pack");
+    }
+
+    private static void AssertAgrees(Entitlement entitlement, IEnumerable<DateTimeOffset> instants, string where)
+    {
+        var until = entitlement.AvailableUntil;
+        foreach (var at in instants)
+        {
+            Assert.True(entitlement.Evaluate(at).Available == at < until,
+                $"{where}: {entitlement.Kind} {entitlement.Status} {entitlement.Reason} at {at:O}: Evaluate says {entitlement.Evaluate(at).Available}, AvailableUntil is {until:O}");
+        }
+    }
+
+    /// <summary>Instants where an answer could turn: every date the entitlement holds and every event time, and a tick either side.</summary>
+    private static IEnumerable<DateTimeOffset> Instants(Entitlement entitlement, List<BillingEvent> events)
+    {
+        var dates = new List<DateTimeOffset> { T0.AddDays(-1), events[^1].OccurredAt.AddDays(400) };
+        dates.AddRange(events.Select(e => e.OccurredAt));
+        foreach (var date in new[] { entitlement.StartsAt, entitlement.ExpiresAt, entitlement.ExpiresAt + Entitlement.RenewalLeeway, entitlement.GraceEndsAt })
+        {
+            if (date is { } known) dates.Add(known);
+        }
+        var until = entitlement.AvailableUntil;
+        if (until != DateTimeOffset.MinValue && until != DateTimeOffset.MaxValue) dates.Add(until);
+        return dates.SelectMany(d => new[] { d.AddTicks(-1), d, d.AddTicks(1) });
     }
 
     private static SubjectState ApplyAll(IEnumerable<BillingEvent> events)

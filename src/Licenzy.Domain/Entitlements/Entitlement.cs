@@ -107,6 +107,29 @@ public sealed class Entitlement
         _ => Unavailable(Status, Reason ?? AvailabilityReason.PaymentFailed),
     };
 
+    /// <summary>
+    /// Until when this entitlement is available, as it stands: <c>Evaluate(now).Available</c> is
+    /// exactly <c>now &lt; AvailableUntil</c>. <see cref="DateTimeOffset.MinValue"/> means not at
+    /// all, <see cref="DateTimeOffset.MaxValue"/> until something changes. Access checks answer from
+    /// this one instant per entitlement (see the access index), so it must agree with <see cref="Evaluate"/>.
+    /// </summary>
+    public DateTimeOffset AvailableUntil => AvailabilityEnd(Kind, Status, Reason, ExpiresAt, GraceEndsAt, UsageRemaining);
+
+    /// <summary><see cref="AvailableUntil"/> from the stored fields alone, for readers that keep only those.</summary>
+    public static DateTimeOffset AvailabilityEnd(ProductKind kind, EntitlementStatus status, AvailabilityReason? reason,
+        DateTimeOffset? expiresAt, DateTimeOffset? graceEndsAt, long? usageRemaining) => (kind, status) switch
+    {
+        (_, EntitlementStatus.Pending) => DateTimeOffset.MinValue,
+        (ProductKind.Subscription, EntitlementStatus.Active or EntitlementStatus.Trialing) =>
+            expiresAt is { } end ? end + RenewalLeeway : DateTimeOffset.MaxValue,
+        (ProductKind.Subscription, EntitlementStatus.Canceled) => graceEndsAt ?? DateTimeOffset.MinValue,
+        (ProductKind.Subscription, EntitlementStatus.Suspended) when reason == AvailabilityReason.PaymentFailed =>
+            graceEndsAt ?? DateTimeOffset.MinValue,
+        (ProductKind.TimePass, EntitlementStatus.Active) => expiresAt ?? DateTimeOffset.MinValue,
+        (ProductKind.UsagePack, EntitlementStatus.Active) => usageRemaining > 0 ? DateTimeOffset.MaxValue : DateTimeOffset.MinValue,
+        _ => DateTimeOffset.MinValue,
+    };
+
     private bool WithinPeriod(DateTimeOffset now) => ExpiresAt is not { } end || now < end + RenewalLeeway;
 
     private Availability Usable(EntitlementStatus status, AvailabilityReason reason) => new(status, true, reason, UsageRemaining);
