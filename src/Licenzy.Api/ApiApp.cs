@@ -29,6 +29,9 @@ public static class ApiApp
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<Tenants>();
         services.AddSingleton<ProductCatalog>();
+        services.AddSingleton<AccessIndex>();
+        services.AddHostedService<AccessIndexLoader>();
+        services.AddHealthChecks().AddCheck<AccessIndexHealthCheck>("access-index");
         services.AddSingleton<SubjectReader>();
         services.AddSingleton<SubjectMemory>();
         services.AddSingleton<UsageQueue>();

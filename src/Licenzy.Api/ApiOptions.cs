@@ -24,4 +24,12 @@ public sealed class ApiOptions
     /// </summary>
     [Range(0, 10_000_000)]
     public int ReadCacheCapacity { get; set; } = 100_000;
+
+    /// <summary>
+    /// Subjects whose access is kept in memory for access checks (embedded binding only, about
+    /// 60 bytes each): loaded from the store at start and kept current by every write. Beyond it,
+    /// further subjects are checked from the store; 0 turns it off.
+    /// </summary>
+    [Range(0, 100_000_000)]
+    public int AccessIndexCapacity { get; set; } = 2_000_000;
 }

@@ -12,7 +12,21 @@ public static class StateKeys
 
     public static string Products(string tenantId, Mode mode) => $"products|{tenantId}|{mode.ToWire()}";
 
-    public static string Subject(string tenantId, Mode mode, string subjectRef) => $"subject|{tenantId}|{mode.ToWire()}|{subjectRef}";
+    public static string Subject(string tenantId, Mode mode, string subjectRef) => $"{SubjectPrefix}{tenantId}|{mode.ToWire()}|{subjectRef}";
+
+    /// <summary>What every subject document's key starts with.</summary>
+    public const string SubjectPrefix = "subject|";
+
+    /// <summary>The parts of a <see cref="Subject"/> key. Tenant ids never contain '|'; subject_refs may.</summary>
+    public static bool TryParseSubject(string key, out string tenantId, out Mode mode, out string subjectRef)
+    {
+        (tenantId, mode, subjectRef) = ("", default, "");
+        if (!key.StartsWith(SubjectPrefix, StringComparison.Ordinal)) return false;
+        var parts = key[SubjectPrefix.Length..].Split('|', 3);
+        if (parts.Length != 3 || parts[0].Length == 0 || parts[2].Length == 0 || !Modes.TryParse(parts[1], out mode)) return false;
+        (tenantId, subjectRef) = (parts[0], parts[2]);
+        return true;
+    }
 
     /// <summary>An API key record, found by the hash of the key: the key itself is never stored.</summary>
     public static string ApiKeyByHash(string keyHash) => $"apikey|{keyHash}";

@@ -86,6 +86,36 @@ public abstract class ReadCacheTests(LicenzyApp app)
     }
 
     [Fact]
+    public async Task Access_checks_racing_consumes_never_go_back_and_end_on_the_last_unit()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        using var done = new CancellationTokenSource();
+        var checker = Task.Run(async () =>
+        {
+            long seen = 0;
+            while (!done.IsCancellationRequested)
+            {
+                var response = await tenant.Runtime.PostAsJsonAsync("/v1/access/check", new { subject_ref = "user_1" });
+                var version = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt64();
+                Assert.True(version >= seen, $"version went back from {seen} to {version}");
+                seen = version;
+            }
+        });
+        var consumes = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => tenant.Runtime.SendAsync(Consume("user_1", 1, $"race-{i}"))));
+        await done.CancelAsync();
+        await checker;
+
+        Assert.Equal(50, consumes.Count(c => c.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(10, consumes.Count(c => c.StatusCode == HttpStatusCode.Conflict));
+        var check = await tenant.Runtime.PostAsJsonAsync("/v1/access/check", new { subject_ref = "user_1" });
+        var answer = await check.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(answer.GetProperty("allowed").GetBoolean());
+        Assert.Equal(1 + 50, answer.GetProperty("version").GetInt64());
+    }
+
+    [Fact]
     public async Task A_second_purchase_delivered_after_reads_shows_on_the_next_read()
     {
         var tenant = await TestTenant.CreateAsync(app);

@@ -25,6 +25,9 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "licenzy-tests", Guid.NewGuid().ToString("N"));
     public StripeStandIn Stripe { get; private set; } = null!;
 
+    /// <summary>Leave the data folder in place when disposed, for a second app to start on (a restart).</summary>
+    public bool KeepData { get; set; }
+
     /// <summary>Extra settings a test class wants, applied over the defaults.</summary>
     public Dictionary<string, string?> Settings { get; } = new();
 
@@ -99,6 +102,7 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
         await base.DisposeAsync();
         await Stripe.DisposeAsync();
         if (Sidecar is not null) await Sidecar.DisposeAsync();
+        if (KeepData) return;
         try
         {
             Directory.Delete(DataPath, recursive: true);

@@ -35,9 +35,9 @@ public static class AccessApi
         var feature = body.String("feature", required: false, maxLength: 64);
         if (body.HasErrors) return body.ValidationError().ToResult();
 
-        var state = await subjects.GetAsync(new SubjectKey(caller.TenantId, caller.Mode, subjectRef!), ct);
         var now = clock.GetUtcNow();
-        return TypedResults.Ok(new AccessCheckResponse(subjectRef!, AccessDecision.IsAllowed(state, feature, now), state?.Version ?? 0, now, feature));
+        var (allowed, version) = await subjects.CheckAsync(new SubjectKey(caller.TenantId, caller.Mode, subjectRef!), feature, now, ct);
+        return TypedResults.Ok(new AccessCheckResponse(subjectRef!, allowed, version, now, feature));
     }
 
     public sealed record CustomerEntitlement(

@@ -148,7 +148,10 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
     {
         IReadOnlyDictionary<string, string>? etags;
         using (document is not null ? readers.Writing(subject) : null)
+        {
             etags = await _state.TryTransactReturningETagsAsync(writes, ct);
+            if (etags is not null && document is not null) readers.Committed(subject, document);
+        }
         if (etags is null) return false;
         if (document is not null && etags.TryGetValue(subject.StateKey, out var etag))
             memory.Keep(new StateEntry<SubjectState>(subject.StateKey, document, etag));

@@ -1,4 +1,5 @@
 using Licenzy.Api.Reads;
+using Licenzy.Domain.Access;
 using Licenzy.Domain.Subjects;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.State;
@@ -10,9 +11,26 @@ namespace Licenzy.Api.Subjects;
 /// on: the actor brackets every write with <see cref="Writing"/>, so a cached document is never
 /// older than the last change this process applied.
 /// </summary>
-public sealed class SubjectReader(IStateStoreFactory stores, ReadCaches caches)
+public sealed class SubjectReader(IStateStoreFactory stores, ReadCaches caches, AccessIndex index)
 {
     private readonly IStateStore _state = stores.Get(Components.StateStore);
+
+    /// <summary>
+    /// Whether the subject may use the product (or <paramref name="feature"/>) at <paramref name="now"/>,
+    /// and its version: from the access index when it can tell, else from the document.
+    /// </summary>
+    public ValueTask<(bool Allowed, long Version)> CheckAsync(SubjectKey subject, string? feature, DateTimeOffset now, CancellationToken ct)
+    {
+        return index.TryCheck(subject, feature, now, out var allowed, out var version)
+            ? ValueTask.FromResult((allowed, version))
+            : FromDocumentAsync();
+
+        async ValueTask<(bool, long)> FromDocumentAsync()
+        {
+            var state = await GetAsync(subject, ct);
+            return (AccessDecision.IsAllowed(state, feature, now), state?.Version ?? 0);
+        }
+    }
 
     /// <summary>The document, shared with other readers: do not change it.</summary>
     public async ValueTask<SubjectState?> GetAsync(SubjectKey subject, CancellationToken ct) =>
@@ -22,6 +40,9 @@ public sealed class SubjectReader(IStateStoreFactory stores, ReadCaches caches)
 
     /// <summary>Wrap each write of the subject's document; dispose once it is committed or has failed.</summary>
     public IDisposable? Writing(SubjectKey subject) => caches.Subjects?.BeginWrite(subject.StateKey);
+
+    /// <summary>Call once a write of the subject's document has committed, before disposing <see cref="Writing"/>'s scope.</summary>
+    public void Committed(SubjectKey subject, SubjectState state) => index.Record(subject, state);
 
     private async Task<SubjectState?> LoadAsync(string key, CancellationToken ct) =>
         (await _state.GetAsync<SubjectState>(key, ct))?.Value;

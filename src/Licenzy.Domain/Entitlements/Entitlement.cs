@@ -81,7 +81,10 @@ public sealed class Entitlement
         return "ent_" + Convert.ToHexStringLower(hash.AsSpan(0, 12));
     }
 
-    public long? UsageRemaining => UsageGranted is { } granted ? Math.Max(0, granted - UsageConsumed) : null;
+    public long? UsageRemaining => Remaining(UsageGranted, UsageConsumed);
+
+    /// <summary>Units left of <paramref name="granted"/> (null for entitlements without units).</summary>
+    public static long? Remaining(long? granted, long consumed) => granted is { } units ? Math.Max(0, units - consumed) : null;
 
     /// <summary>What this entitlement means at <paramref name="now"/>. Expiry and grace count here, at read time.</summary>
     public Availability Evaluate(DateTimeOffset now) => (Kind, Status) switch

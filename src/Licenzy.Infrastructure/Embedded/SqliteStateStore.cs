@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Licenzy.Infrastructure.State;
 using Microsoft.Data.Sqlite;
@@ -39,8 +40,39 @@ internal static class StateStoreNames
 }
 
 /// <summary>One named store: rows of the <c>state</c> table whose ETag is the row's version.</summary>
-internal sealed class SqliteStateStore(SqliteDatabase database, string storeName) : IStateStore
+internal sealed class SqliteStateStore(SqliteDatabase database, string storeName) : IStateStore, IStateScanner
 {
+    public async IAsyncEnumerable<IReadOnlyList<(string Key, string Json)>> ScanAsync(string keyPrefix, int pageSize,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyPrefix);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pageSize);
+        // Keys compare as bytes; the first string past every key with the prefix ends the range.
+        var end = keyPrefix[..^1] + (char)(keyPrefix[^1] + 1);
+        var after = keyPrefix;
+        while (true)
+        {
+            var from = after;
+            var page = await database.ReadAsync<List<(string, string)>>(async (connection, token) =>
+            {
+                await using var command = connection
+                    .Command("SELECT key, value FROM state WHERE store = $store AND key > $from AND key < $end ORDER BY key LIMIT $limit;")
+                    .With("$store", storeName)
+                    .With("$from", from)
+                    .With("$end", end)
+                    .With("$limit", pageSize);
+                await using var reader = await command.ExecuteReaderAsync(token);
+                var rows = new List<(string, string)>(pageSize);
+                while (await reader.ReadAsync(token)) rows.Add((reader.GetString(0), reader.GetString(1)));
+                return rows;
+            }, cancellationToken);
+            if (page.Count == 0) yield break;
+            yield return page;
+            if (page.Count < pageSize) yield break;
+            after = page[^1].Item1;
+        }
+    }
+
     public Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);

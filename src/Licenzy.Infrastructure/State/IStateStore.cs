@@ -61,3 +61,18 @@ public interface IStateStoreFactory
     /// </summary>
     IStateStore Get(string storeName);
 }
+
+/// <summary>
+/// Reads every value whose key starts with a prefix, in key order, a page at a time: for building
+/// an in-process view of a whole store at start. Only the embedded store offers it (Dapr's query
+/// API is not one every state store supports).
+/// </summary>
+public interface IStateScanner
+{
+    /// <summary>
+    /// The raw JSON of each matching row, in pages of at most <paramref name="pageSize"/>. Each
+    /// page is its own read, so rows written meanwhile may or may not be seen.
+    /// </summary>
+    IAsyncEnumerable<IReadOnlyList<(string Key, string Json)>> ScanAsync(string keyPrefix, int pageSize,
+        CancellationToken cancellationToken = default);
+}
