@@ -136,6 +136,8 @@ public sealed partial class BenchRun : IAsyncDisposable
         _licenzy.Dispose();
         _baseline.Dispose();
         _report.Details["logs"] = new { licenzy = _licenzy.LogFile, baseline = _baseline.LogFile };
+        // BENCH_KEEP_DATA=1 leaves the store for a closer look (e.g. the million subjects).
+        if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATA") == "1") return;
         try
         {
             Directory.Delete(Path.Combine(_dataPath, "data"), recursive: true);

@@ -97,6 +97,15 @@ public sealed class AccessIndex
         Put(subject, version, Summarise(entitlements), fromStore: true);
 
     /// <summary>The load at start is over; <paramref name="partial"/> when it could not read every subject.</summary>
+    /// <summary>Gives back the room the tables grew into while loading; later writes grow them again as needed.</summary>
+    internal void TrimExcess()
+    {
+        foreach (var stripe in _stripes)
+        {
+            lock (stripe.Gate) stripe.TrimExcess();
+        }
+    }
+
     internal void MarkLoaded(bool partial)
     {
         if (partial) _partial = true;
@@ -249,6 +258,12 @@ public sealed class AccessIndex
             };
             SetMore(ref Entries[at], more);
             Place(hash, at);
+        }
+
+        public void TrimExcess()
+        {
+            Array.Resize(ref Entries, Math.Max(_count, 8));
+            Array.Resize(ref _keys, Math.Max(_keysUsed, 128));
         }
 
         public void SetMore(ref Entry entry, Grant[]? more)
