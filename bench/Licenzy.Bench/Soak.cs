@@ -58,11 +58,17 @@ public sealed partial class BenchRun
             var length = TimeSpan.FromTicks(Math.Min(window.Ticks, (_settings.Soak - Since(start)).Ticks));
             if (length < TimeSpan.FromSeconds(1)) break;
             var offset = sequenceBase;
+            // The generator's own collector pauses count as latency (a late request counts from its plan),
+            // so each window says how long this process was paused, to tell its stalls from Licenzy's.
+            var pausedBefore = GC.GetTotalPauseDuration();
+            var fullCollectionsBefore = GC.CollectionCount(2);
             var result = await LoadDriver.PacedAsync(_licenzy.Endpoint, Connections, length, rate, s => plan(offset + s), check);
             sequenceBase += result.Completed + result.Errors + Connections;
             errors += result.Errors;
             requests += result.Completed;
             firstError ??= result.FirstError;
+            var generatorPausedMs = Math.Round((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds, 1);
+            var generatorFullCollections = GC.CollectionCount(2) - fullCollectionsBefore;
             var rss = _licenzy.RssMegabytes();
             rssCurve.Add(rss);
             var p99 = result.Latency.Quantile(0.99);
@@ -72,8 +78,9 @@ public sealed partial class BenchRun
                 AtSeconds = Math.Round(Since(start).TotalSeconds), result.Completed, result.Errors, PerSecond = Math.Round(result.PerSecond),
                 P50Ms = result.Latency.Quantile(0.5), P99Ms = p99, RssMb = Math.Round(rss, 1),
                 AccessCheckP99Ms = P99(result, 1), ConsumeP99Ms = P99(result, 2), WebhookP99Ms = P99(result, 3),
+                GeneratorPausedMs = generatorPausedMs, GeneratorFullCollections = generatorFullCollections,
             });
-            Console.WriteLine($"  {Since(start).TotalSeconds,5:0} s: {result.PerSecond,7:N0} req/s, p99 {p99,6:0.00} ms (access {P99(result, 1):0.00}, consume {P99(result, 2):0.00}, webhook {P99(result, 3):0.00}), errors {result.Errors}, RSS {rss:0} MB");
+            Console.WriteLine($"  {Since(start).TotalSeconds,5:0} s: {result.PerSecond,7:N0} req/s, p99 {p99,6:0.00} ms (access {P99(result, 1):0.00}, consume {P99(result, 2):0.00}, webhook {P99(result, 3):0.00}), errors {result.Errors}, RSS {rss:0} MB; generator paused {generatorPausedMs:0} ms ({generatorFullCollections} full collections)");
         }
 
         Step("soak: waiting for the webhooks to be applied, then checking every subject");

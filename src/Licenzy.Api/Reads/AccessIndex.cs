@@ -64,7 +64,7 @@ public sealed class AccessIndex
     {
         allowed = false;
         version = 0;
-        if (!IsOn || !Ascii.IsValid(subject.SubjectRef)) return false;
+        if (!IsOn || !IsIndexable(subject.SubjectRef)) return false;
         // Read before looking: a subject missing from an index complete at this point has no finished write.
         var complete = IsComplete;
         if (!_scopes.TryGetValue((subject.TenantId, subject.Mode), out var scope)) return complete;
@@ -93,12 +93,12 @@ public sealed class AccessIndex
     public void Record(in SubjectKey subject, SubjectState state) => Put(subject, state.Version, Summarise(state), fromStore: false);
 
     /// <summary>Takes in a document read from the store at start; a newer one recorded meanwhile wins.</summary>
-    internal void Load(in SubjectKey subject, long version, IEnumerable<(IReadOnlyList<string> Features, DateTimeOffset Until)> entitlements) =>
+    public void Load(in SubjectKey subject, long version, IEnumerable<(IReadOnlyList<string> Features, DateTimeOffset Until)> entitlements) =>
         Put(subject, version, Summarise(entitlements), fromStore: true);
 
     /// <summary>The load at start is over; <paramref name="partial"/> when it could not read every subject.</summary>
     /// <summary>Gives back the room the tables grew into while loading; later writes grow them again as needed.</summary>
-    internal void TrimExcess()
+    public void TrimExcess()
     {
         foreach (var stripe in _stripes)
         {
@@ -106,7 +106,7 @@ public sealed class AccessIndex
         }
     }
 
-    internal void MarkLoaded(bool partial)
+    public void MarkLoaded(bool partial)
     {
         if (partial) _partial = true;
         _loaded = true;
@@ -133,7 +133,7 @@ public sealed class AccessIndex
     private void Put(in SubjectKey subject, long version, List<Grant> grants, bool fromStore)
     {
         if (!IsOn) return;
-        if (!Ascii.IsValid(subject.SubjectRef) || ScopeOf(subject) is not { } scope)
+        if (!IsIndexable(subject.SubjectRef) || ScopeOf(subject) is not { } scope)
         {
             _partial = true;
             return;
@@ -156,7 +156,7 @@ public sealed class AccessIndex
                 stripe.SetMore(ref entry, more);
                 return;
             }
-            if (Volatile.Read(ref _count) >= _capacity)
+            if (Volatile.Read(ref _count) >= _capacity || !stripe.HasRoom)
             {
                 _partial = true;
                 return;
@@ -183,7 +183,24 @@ public sealed class AccessIndex
     private bool Grants(Grant grant, string? feature, long nowTicks) =>
         nowTicks < grant.Until && (feature is null || _featureSets.Contains(grant.FeatureSet, feature));
 
-    private static int Hash(ushort scope, string subjectRef) => HashCode.Combine(scope, string.GetHashCode(subjectRef, StringComparison.Ordinal));
+    /// <summary>Of the subject_ref's ASCII bytes, so that a table can be rehashed from what it keeps; seeded per process.</summary>
+    private static int Hash(ushort scope, ReadOnlySpan<byte> subjectRef)
+    {
+        var hash = new HashCode();
+        hash.Add(scope);
+        hash.AddBytes(subjectRef);
+        return hash.ToHashCode();
+    }
+
+    private static int Hash(ushort scope, string subjectRef)
+    {
+        Span<byte> bytes = stackalloc byte[SubjectRef.MaxLength];
+        var length = Encoding.ASCII.GetBytes(subjectRef, bytes);
+        return Hash(scope, bytes[..length]);
+    }
+
+    /// <summary>Held in the tables: every valid subject_ref is (1 to 256 ASCII characters); anything else is read from the store.</summary>
+    private static bool IsIndexable(string subjectRef) => subjectRef.Length <= SubjectRef.MaxLength && Ascii.IsValid(subjectRef);
 
     private static int StripeOf(int hash) => (int)((uint)hash >> 24);
 
@@ -206,8 +223,10 @@ public sealed class AccessIndex
     private sealed class Stripe
     {
         public readonly Lock Gate = new();
-        // (hash << 32) | (entry index + 1); 0 is an empty slot. Linear probing, at most 3/4 full.
-        private long[] _slots = new long[16];
+        // (fingerprint << 24) | (entry index + 1), the fingerprint being 8 bits of the hash that
+        // neither the stripe nor (below 2^16 slots) the position uses; 0 is an empty slot.
+        // Linear probing, at most 3/4 full.
+        private int[] _slots = new int[16];
         public Entry[] Entries = new Entry[8];
         private int _count;
         private byte[] _keys = new byte[128];
@@ -218,12 +237,13 @@ public sealed class AccessIndex
         public int Find(int hash, ushort scope, string subjectRef)
         {
             var mask = _slots.Length - 1;
+            var fingerprint = Fingerprint(hash);
             for (var i = hash & mask; ; i = (i + 1) & mask)
             {
                 var slot = _slots[i];
                 if (slot == 0) return -1;
-                if ((int)(slot >> 32) != hash) continue;
-                var at = (int)(slot & 0xFFFF_FFFF) - 1;
+                if ((slot & ~IndexMask) != fingerprint) continue;
+                var at = (slot & IndexMask) - 1;
                 ref var entry = ref Entries[at];
                 if (entry.Scope == scope && SameKey(entry, subjectRef)) return at;
             }
@@ -292,18 +312,28 @@ public sealed class AccessIndex
             var mask = _slots.Length - 1;
             var i = hash & mask;
             while (_slots[i] != 0) i = (i + 1) & mask;
-            _slots[i] = ((long)hash << 32) | (uint)(at + 1);
+            _slots[i] = Fingerprint(hash) | (at + 1);
         }
 
         private void Rehash(int size)
         {
             var old = _slots;
-            _slots = new long[size];
+            _slots = new int[size];
             foreach (var slot in old)
             {
-                if (slot != 0) Place((int)(slot >> 32), (int)(slot & 0xFFFF_FFFF) - 1);
+                if (slot == 0) continue;
+                var at = (slot & IndexMask) - 1;
+                ref var entry = ref Entries[at];
+                Place(Hash(entry.Scope, _keys.AsSpan(entry.KeyOffset, entry.KeyLength)), at);
             }
         }
+
+        private const int IndexMask = (1 << 24) - 1;
+
+        private static int Fingerprint(int hash) => ((hash >> 16) & 0xFF) << 24;
+
+        /// <summary>Whether another subject fits: entry numbers must fit the slot's 24 bits.</summary>
+        public bool HasRoom => _count + 1 < IndexMask;
     }
 
     /// <summary>Each distinct list of features once, by number: products share them across subjects.</summary>
