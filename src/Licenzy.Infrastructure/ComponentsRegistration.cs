@@ -61,6 +61,8 @@ public static class ComponentsRegistration
         // The schema first, then the dispatcher that reads it.
         services.AddHostedService<SqliteInitializer>();
         services.AddHostedService<OutboxDispatcher>();
+        services.TryAddSingleton<ExpiredStateSweeper>();
+        services.AddHostedService(provider => provider.GetRequiredService<ExpiredStateSweeper>());
 
         services.AddHealthChecks().AddCheck<SqliteHealthCheck>("components");
     }

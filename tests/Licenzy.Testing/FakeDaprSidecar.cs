@@ -21,7 +21,8 @@ namespace Licenzy.Testing;
 public sealed class FakeDaprSidecar : IAsyncDisposable
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Store, string Key), (string Json, long ETag)> _state = new();
+    // ExpiresAt: from the request's ttlInSeconds, on the sidecar's clock; past it the key is as if absent.
+    private readonly Dictionary<(string Store, string Key), (string Json, long ETag, DateTimeOffset? ExpiresAt)> _state = new();
     private readonly Channel<(string Topic, string Id, JsonNode? Data, int Attempt)> _queue = Channel.CreateUnbounded<(string, string, JsonNode?, int)>();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _turns = new();
     private readonly CancellationTokenSource _stop = new();
@@ -85,7 +86,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         {
             lock (_gate)
             {
-                if (!_state.TryGetValue((store, key), out var entry)) return Results.NoContent();
+                if (!TryGetLive(store, key, out var entry)) return Results.NoContent();
                 return new Raw(entry.Json, entry.ETag.ToString());
             }
         });
@@ -144,7 +145,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
                 var key = request["key"]!.GetValue<string>();
                 var etag = request["etag"]?.GetValue<string>();
                 var firstWrite = request["options"]?["concurrency"]?.GetValue<string>() == "first-write";
-                var exists = _state.TryGetValue((store, key), out var current);
+                var exists = TryGetLive(store, key, out var current);
                 if (!string.IsNullOrEmpty(etag) && (!exists || current.ETag.ToString() != etag)) return Conflict();
                 if (string.IsNullOrEmpty(etag) && firstWrite && operation == "upsert" && exists) return Conflict();
             }
@@ -157,13 +158,31 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
                     continue;
                 }
                 var value = request["value"]?.ToJsonString() ?? "null";
-                _state[(store, key)] = (value, Interlocked.Increment(ref _nextETag));
+                var ttl = request["metadata"]?["ttlInSeconds"]?.GetValue<string>();
+                DateTimeOffset? expiresAt = ttl is null ? null : Clock.GetUtcNow().AddSeconds(long.Parse(ttl, System.Globalization.CultureInfo.InvariantCulture));
+                _state[(store, key)] = (value, Interlocked.Increment(ref _nextETag), expiresAt);
                 if (OutboxTopics.TryGetValue(store, out var topic))
                     published.Add((topic, metadata?["cloudevent.id"]?.GetValue<string>() ?? Guid.NewGuid().ToString(), JsonNode.Parse(value)));
             }
         }
         foreach (var message in published) _queue.Writer.TryWrite((message.Topic, message.Id, message.Data, 1));
         return Results.NoContent();
+    }
+
+    /// <summary>The key's value unless it has expired; call under the gate.</summary>
+    private bool TryGetLive(string store, string key, out (string Json, long ETag, DateTimeOffset? ExpiresAt) entry) =>
+        _state.TryGetValue((store, key), out entry) && !(entry.ExpiresAt <= Clock.GetUtcNow());
+
+    /// <summary>When the store forgets the key (null: never), or null when there is no such key.</summary>
+    public DateTimeOffset? ExpiryOf(string store, string key)
+    {
+        lock (_gate) return _state.TryGetValue((store, key), out var entry) ? entry.ExpiresAt : null;
+    }
+
+    /// <summary>The keys of a store that start with <paramref name="prefix"/>, expired or not.</summary>
+    public IReadOnlyList<string> Keys(string store, string prefix)
+    {
+        lock (_gate) return _state.Keys.Where(k => k.Store == store && k.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(k => k.Key).ToList();
     }
 
     private static IResult Conflict() =>

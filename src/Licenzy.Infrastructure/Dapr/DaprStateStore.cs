@@ -59,7 +59,7 @@ public sealed class DaprStateStore(DaprSidecar sidecar, string storeName) : ISta
         var body = new DaprTransaction(operations.Select(operation => operation switch
         {
             StateOperation.Upsert upsert => new DaprTransactionOperation("upsert",
-                Item(upsert.Key, upsert.Value, upsert.ETag, checkConcurrency: upsert.ETag is not null || upsert.MustNotExist)),
+                Item(upsert.Key, upsert.Value, upsert.ETag, checkConcurrency: upsert.ETag is not null || upsert.MustNotExist, upsert.TimeToLive)),
             StateOperation.Delete delete => new DaprTransactionOperation("delete",
                 new DaprStateItem(delete.Key, null, delete.ETag, delete.ETag is null ? null : new DaprStateOptions("first-write", "strong"))),
             _ => throw new ArgumentException($"unknown state operation {operation.GetType().Name}", nameof(operations)),
@@ -68,8 +68,12 @@ public sealed class DaprStateStore(DaprSidecar sidecar, string storeName) : ISta
         return await SucceededOrConflictAsync(response, "state transaction", ct);
     }
 
-    private static DaprStateItem Item(string key, object? value, string? etag, bool checkConcurrency) =>
-        new(key, value, etag, checkConcurrency ? new DaprStateOptions("first-write", "strong") : new DaprStateOptions("last-write", "strong"));
+    private static DaprStateItem Item(string key, object? value, string? etag, bool checkConcurrency, TimeSpan? timeToLive = null) =>
+        new(key, value, etag, checkConcurrency ? new DaprStateOptions("first-write", "strong") : new DaprStateOptions("last-write", "strong"),
+            // Dapr's state TTL: the store forgets the key after this many seconds (rounded up).
+            timeToLive is { } ttl
+                ? new Dictionary<string, string> { ["ttlInSeconds"] = ((long)Math.Ceiling(ttl.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) }
+                : null);
 
     /// <summary>
     /// Dapr answers an ETag refusal with 409 (some stores report it as a failed save whose message
@@ -87,7 +91,8 @@ public sealed class DaprStateStore(DaprSidecar sidecar, string storeName) : ISta
 
 internal sealed record DaprStateOptions(string Concurrency, string Consistency);
 
-internal sealed record DaprStateItem(string Key, object? Value, string? Etag, DaprStateOptions? Options);
+internal sealed record DaprStateItem(string Key, object? Value, string? Etag, DaprStateOptions? Options,
+    IReadOnlyDictionary<string, string>? Metadata = null);
 
 internal sealed record DaprTransactionOperation(string Operation, DaprStateItem Request);
 

@@ -72,8 +72,9 @@ internal sealed class SqliteDatabase : IDisposable
             try
             {
                 await using var transaction = connection.BeginTransaction(deferred: false);
-                await using var schema = transaction.Command(SqliteSchema.Create);
-                await schema.ExecuteNonQueryAsync(cancellationToken);
+                await using (var schema = transaction.Command(SqliteSchema.Create))
+                    await schema.ExecuteNonQueryAsync(cancellationToken);
+                await SqliteSchema.UpgradeAsync(transaction, cancellationToken);
                 await transaction.CommitAsync(CancellationToken.None);
             }
             finally
@@ -338,12 +339,29 @@ internal sealed class SqliteDatabase : IDisposable
 /// <summary>The tables of the embedded components. Every statement is idempotent.</summary>
 internal static class SqliteSchema
 {
+    /// <summary>Brings a file made by an earlier Licenzy up to <see cref="Create"/>.</summary>
+    public static async Task UpgradeAsync(SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using (var columns = transaction.Command("SELECT COUNT(*) FROM pragma_table_info('state') WHERE name = 'expires_at';"))
+        {
+            if (Convert.ToInt64(await columns.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                await using var add = transaction.Command("ALTER TABLE state ADD COLUMN expires_at INTEGER NULL;");
+                await add.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await using var index = transaction.Command(
+            "CREATE INDEX IF NOT EXISTS state_expires_at ON state (expires_at) WHERE expires_at IS NOT NULL;");
+        await index.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public const string Create = """
         CREATE TABLE IF NOT EXISTS state (
-            store TEXT    NOT NULL,
-            key   TEXT    NOT NULL,
-            value TEXT    NOT NULL,
-            etag  INTEGER NOT NULL,
+            store      TEXT    NOT NULL,
+            key        TEXT    NOT NULL,
+            value      TEXT    NOT NULL,
+            etag       INTEGER NOT NULL,
+            expires_at INTEGER NULL,
             PRIMARY KEY (store, key)
         ) WITHOUT ROWID;
 

@@ -8,14 +8,14 @@ using Microsoft.Data.Sqlite;
 namespace Licenzy.Infrastructure.Embedded;
 
 /// <summary>Hands out the stores that live in the <c>state</c> table, one per component name.</summary>
-internal sealed class SqliteStateStoreFactory(SqliteDatabase database) : IStateStoreFactory
+internal sealed class SqliteStateStoreFactory(SqliteDatabase database, TimeProvider clock) : IStateStoreFactory
 {
     private readonly ConcurrentDictionary<string, SqliteStateStore> _stores = new(StringComparer.Ordinal);
 
     public IStateStore Get(string storeName)
     {
         StateStoreNames.EnsureKnown(storeName);
-        return _stores.GetOrAdd(storeName, name => new SqliteStateStore(database, name));
+        return _stores.GetOrAdd(storeName, name => new SqliteStateStore(database, name, clock));
     }
 }
 
@@ -39,9 +39,18 @@ internal static class StateStoreNames
     }
 }
 
-/// <summary>One named store: rows of the <c>state</c> table whose ETag is the row's version.</summary>
-internal sealed class SqliteStateStore(SqliteDatabase database, string storeName) : IStateStore, IStateScanner
+/// <summary>
+/// One named store: rows of the <c>state</c> table whose ETag is the row's version. A row written
+/// with a time to live carries <c>expires_at</c> (Unix milliseconds); from then on it is as if
+/// absent, and <see cref="ExpiredStateSweeper"/> deletes it.
+/// </summary>
+internal sealed class SqliteStateStore(SqliteDatabase database, string storeName, TimeProvider clock) : IStateStore, IStateScanner
 {
+    private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private long? ExpiresAt(TimeSpan? timeToLive) =>
+        timeToLive is { } ttl ? clock.GetUtcNow().Add(ttl).ToUnixTimeMilliseconds() : null;
+
     public async IAsyncEnumerable<IReadOnlyList<(string Key, string Json)>> ScanAsync(string keyPrefix, int pageSize,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -56,7 +65,12 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
             var page = await database.ReadAsync<List<(string, string)>>(async (connection, token) =>
             {
                 await using var command = connection
-                    .Command("SELECT key, value FROM state WHERE store = $store AND key > $from AND key < $end ORDER BY key LIMIT $limit;")
+                    .Command("""
+                        SELECT key, value FROM state
+                        WHERE store = $store AND key > $from AND key < $end AND (expires_at IS NULL OR expires_at > $now)
+                        ORDER BY key LIMIT $limit;
+                        """)
+                    .With("$now", Now)
                     .With("$store", storeName)
                     .With("$from", from)
                     .With("$end", end)
@@ -79,7 +93,8 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
         return database.ReadAsync<StateEntry<T>?>(async (connection, token) =>
         {
             await using var command = connection
-                .Command("SELECT value, etag FROM state WHERE store = $store AND key = $key;")
+                .Command("SELECT value, etag FROM state WHERE store = $store AND key = $key AND (expires_at IS NULL OR expires_at > $now);")
+                .With("$now", Now)
                 .With("$store", storeName)
                 .With("$key", key);
             await using var reader = await command.ExecuteReaderAsync(token);
@@ -94,9 +109,9 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
-        return database.TryWriteAsync((transaction, token) => etag is null
-                ? StateRows.TryInsertAsync(transaction, storeName, key, json, token)
-                : StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, token),
+        return database.TryWriteAsync(async (transaction, token) => etag is null
+                ? await StateRows.TryInsertAsync(transaction, storeName, key, json, null, Now, token) is not null
+                : await StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, null, Now, token),
             cancellationToken);
     }
 
@@ -104,7 +119,7 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
-        return database.WriteAsync((transaction, token) => StateRows.UpsertAsync(transaction, storeName, key, json, token),
+        return database.WriteAsync((transaction, token) => StateRows.UpsertAsync(transaction, storeName, key, json, null, token),
             cancellationToken);
     }
 
@@ -162,15 +177,18 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
                 ArgumentNullException.ThrowIfNull(upsert.Value);
                 var json = JsonSerializer.Serialize(upsert.Value, upsert.Value.GetType(), LicenzyJson.Options);
 
+                var expiresAt = ExpiresAt(upsert.TimeToLive);
                 if (upsert.MustNotExist)
                     return new(key, async (transaction, token) =>
-                        (await StateRows.TryInsertAsync(transaction, storeName, key, json, token), StateRows.InsertedVersion));
+                        await StateRows.TryInsertAsync(transaction, storeName, key, json, expiresAt, Now, token) is { } version
+                            ? (true, version)
+                            : (false, null));
                 if (upsert.ETag is { } etag)
                     return new(key, async (transaction, token) =>
-                        (await StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, token), StateRows.VersionAfterUpdate(etag)));
+                        (await StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, expiresAt, Now, token), StateRows.VersionAfterUpdate(etag)));
                 return new(key, async (transaction, token) =>
                 {
-                    await StateRows.UpsertAsync(transaction, storeName, key, json, token);
+                    await StateRows.UpsertAsync(transaction, storeName, key, json, expiresAt, token);
                     return (true, null);
                 });
             }
@@ -191,45 +209,55 @@ internal static class StateRows
 {
     public static string FormatETag(long version) => version.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The version of a row that <see cref="TryInsertAsync"/> has just written.</summary>
-    public const long InsertedVersion = 1;
-
     /// <summary>The version of a row after <see cref="TryUpdateAsync"/> succeeded with <paramref name="etag"/>.</summary>
     public static long? VersionAfterUpdate(string etag) => TryParseETag(etag, out var version) ? version + 1 : null;
 
-    /// <summary>Insert only: false when the key exists.</summary>
-    public static async Task<bool> TryInsertAsync(SqliteTransaction transaction, string store, string key, string json,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Insert only: the new row's version, or null when the key exists. A row past its
+    /// <c>expires_at</c> counts as absent and is replaced, its version carried on so that an ETag
+    /// read before it expired cannot match the new value.
+    /// </summary>
+    public static async Task<long?> TryInsertAsync(SqliteTransaction transaction, string store, string key, string json,
+        long? expiresAt, long now, CancellationToken cancellationToken)
     {
         var command = transaction
-            .Reused("INSERT INTO state (store, key, value, etag) VALUES ($store, $key, $value, 1) ON CONFLICT DO NOTHING;")
-            .With("$store", store).With("$key", key).With("$value", json);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            .Reused("""
+                INSERT INTO state (store, key, value, etag, expires_at) VALUES ($store, $key, $value, 1, $expires)
+                ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1, expires_at = excluded.expires_at
+                    WHERE state.expires_at IS NOT NULL AND state.expires_at <= $now
+                RETURNING etag;
+                """)
+            .With("$store", store).With("$key", key).With("$value", json).With("$expires", expiresAt).With("$now", now);
+        return await command.ExecuteScalarAsync(cancellationToken) is long version ? version : null;
     }
 
-    /// <summary>Update only if the stored version is <paramref name="etag"/>.</summary>
+    /// <summary>Update only if the stored version is <paramref name="etag"/> and the row has not expired.</summary>
     public static async Task<bool> TryUpdateAsync(SqliteTransaction transaction, string store, string key, string json,
-        string etag, CancellationToken cancellationToken)
+        string etag, long? expiresAt, long now, CancellationToken cancellationToken)
     {
         // An ETag we never issued cannot match any row.
         if (!TryParseETag(etag, out var version)) return false;
 
         var command = transaction
-            .Reused("UPDATE state SET value = $value, etag = etag + 1 WHERE store = $store AND key = $key AND etag = $etag;")
-            .With("$store", store).With("$key", key).With("$value", json).With("$etag", version);
+            .Reused("""
+                UPDATE state SET value = $value, etag = etag + 1, expires_at = $expires
+                WHERE store = $store AND key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now);
+                """)
+            .With("$store", store).With("$key", key).With("$value", json).With("$etag", version)
+            .With("$expires", expiresAt).With("$now", now);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     /// <summary>Last write wins.</summary>
     public static async Task<bool> UpsertAsync(SqliteTransaction transaction, string store, string key, string json,
-        CancellationToken cancellationToken)
+        long? expiresAt, CancellationToken cancellationToken)
     {
         var command = transaction
             .Reused("""
-                INSERT INTO state (store, key, value, etag) VALUES ($store, $key, $value, 1)
-                ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1;
+                INSERT INTO state (store, key, value, etag, expires_at) VALUES ($store, $key, $value, 1, $expires)
+                ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1, expires_at = excluded.expires_at;
                 """)
-            .With("$store", store).With("$key", key).With("$value", json);
+            .With("$store", store).With("$key", key).With("$value", json).With("$expires", expiresAt);
         await command.ExecuteNonQueryAsync(cancellationToken);
         return true;
     }

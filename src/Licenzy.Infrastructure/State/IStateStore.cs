@@ -45,9 +45,13 @@ public abstract record StateOperation(string Key)
 {
     /// <summary>
     /// Upsert. <see cref="ETag"/> null with <see cref="MustNotExist"/> true means "insert only";
-    /// null with false means unconditional; a value means "only if unchanged".
+    /// null with false means unconditional; a value means "only if unchanged". With
+    /// <see cref="TimeToLive"/> the store forgets the value once that much time has passed since
+    /// this write (Dapr's <c>ttlInSeconds</c>): reads no longer see it and "insert only" may write
+    /// the key again. Without it the value stays until deleted.
     /// </summary>
-    public sealed record Upsert(string Key, object Value, string? ETag = null, bool MustNotExist = false) : StateOperation(Key);
+    public sealed record Upsert(string Key, object Value, string? ETag = null, bool MustNotExist = false, TimeSpan? TimeToLive = null)
+        : StateOperation(Key);
 
     public sealed record Delete(string Key, string? ETag = null) : StateOperation(Key);
 }
