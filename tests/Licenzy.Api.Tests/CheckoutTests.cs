@@ -184,6 +184,18 @@ public abstract class CheckoutTests(LicenzyApp app)
         await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable, "stripe_not_connected");
     }
 
+    [Fact]
+    public async Task A_checkout_key_is_kept_by_the_store_for_two_days()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var now = app.Clock.GetUtcNow();
+
+        var response = await Send(tenant, "checkout-ttl", new { subject_ref = "user_1", product_code = TestTenant.Subscription });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(now.AddHours(48), await StoredState.IdempotencyExpiryAsync(tenant, "checkout", "checkout-ttl"));
+    }
+
     private static Task<HttpResponseMessage> Send(TestTenant tenant, string key, object body)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/checkout/session") { Content = JsonContent.Create(body) };

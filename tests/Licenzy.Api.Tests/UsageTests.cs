@@ -111,6 +111,24 @@ public abstract class UsageTests(LicenzyApp app)
     }
 
     [Fact]
+    public async Task A_key_is_forgotten_by_the_store_a_day_after_it_stops_answering_and_may_then_be_used_again()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+        var now = app.Clock.GetUtcNow();
+        Assert.Equal(HttpStatusCode.OK, (await tenant.Runtime.SendAsync(Consume("user_1", 5, "two-days"))).StatusCode);
+
+        Assert.Equal(now.AddHours(48), await StoredState.IdempotencyExpiryAsync(tenant, "usage", "two-days"));
+
+        app.Clock.Advance(TimeSpan.FromHours(48));
+        var reused = await tenant.Runtime.SendAsync(Consume("user_1", 6, "two-days"));
+
+        Assert.Equal(HttpStatusCode.OK, reused.StatusCode);
+        Assert.False(reused.Headers.Contains("Idempotent-Replayed") && reused.Headers.GetValues("Idempotent-Replayed").Single() == "true");
+        Assert.Equal(39, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Fact]
     public async Task The_same_key_with_another_body_is_refused_and_spends_nothing()
     {
         var tenant = await TestTenant.CreateAsync(app);

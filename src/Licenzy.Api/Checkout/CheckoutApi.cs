@@ -93,7 +93,8 @@ public static class CheckoutApi
         var response = new IdempotentResponse(requestHash, 200,
             JsonSerializer.Serialize(new CheckoutResponse(attemptId, "created", session.Url, caller.Mode.ToWire()), LicenzyJson.Options), now);
         if (recordKey is not null)
-            await state.TrySaveAsync(recordKey, response, earlier?.ETag, ct);
+            await state.TryTransactAsync([new StateOperation.Upsert(recordKey, response, earlier?.ETag, MustNotExist: earlier is null,
+                TimeToLive: IdempotentResponse.StoredFor)], ct);
         return response.ToResult(replayed: false);
     }
 

@@ -13,6 +13,12 @@ public sealed record IdempotentResponse(string RequestHash, int Status, string B
     /// <summary>How long a key is honoured. API.md promises at least 24 hours.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How long the store keeps a record (its time to live): past <see cref="Retention"/> a record
+    /// no longer answers, and a day later the store forgets it, so keys do not pile up forever.
+    /// </summary>
+    public static readonly TimeSpan StoredFor = Retention * 2;
+
     public const string KeyHeader = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";
 

@@ -110,7 +110,8 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
 
                 var outcome = UsageLedger.Consume(state, request.Units, now);
                 var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
-                writes.Add(new StateOperation.Upsert(idempotencyKey, response, earlier?.ETag, MustNotExist: earlier is null));
+                writes.Add(new StateOperation.Upsert(idempotencyKey, response, earlier?.ETag, MustNotExist: earlier is null,
+                    TimeToLive: IdempotentResponse.StoredFor));
                 answered[idempotencyKey] = response;
                 results.Add(new ConsumeResult(response, Replayed: false, KeyReused: false));
                 consumed |= outcome.Consumed;

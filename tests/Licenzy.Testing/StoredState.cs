@@ -1,0 +1,25 @@
+using Licenzy.Domain;
+using Licenzy.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace Licenzy.Testing;
+
+/// <summary>Looks at what the store holds, on either binding, for tests about storage itself.</summary>
+public static class StoredState
+{
+    /// <summary>When the store will forget an idempotency record (null: never, or no such record).</summary>
+    public static async Task<DateTimeOffset?> IdempotencyExpiryAsync(TestTenant tenant, string operation, string key)
+    {
+        Modes.TryParse(tenant.Mode, out var mode);
+        var stateKey = StateKeys.Idempotency(tenant.TenantId, mode, operation, key);
+        if (tenant.App.Sidecar is { } sidecar) return sidecar.ExpiryOf(Components.StateStore, stateKey);
+
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(tenant.App.DataPath, "licenzy.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT expires_at FROM state WHERE store = $store AND key = $key;";
+        command.Parameters.AddWithValue("$store", Components.StateStore);
+        command.Parameters.AddWithValue("$key", stateKey);
+        return await command.ExecuteScalarAsync() is long milliseconds ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
+    }
+}
