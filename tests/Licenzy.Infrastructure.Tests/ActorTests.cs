@@ -18,9 +18,11 @@ public sealed class ActorTests : IDisposable
     {
         _host = TestHost.Build(_folder, services: s => s
             .AddSingleton(_rendezvous)
+            .AddSingleton<TurnCount>()
             .AddActor<CounterActor>("counter")
             .AddActor<RendezvousActor>("rendezvous")
-            .AddActor<EchoActor>("echo"));
+            .AddActor<EchoActor>("echo")
+            .AddActor<ObjectEchoActor>("object-echo"));
         _actors = _host.Services.GetRequiredService<IActorClient>();
     }
 
@@ -82,6 +84,21 @@ public sealed class ActorTests : IDisposable
     }
 
     [Fact]
+    public async Task An_object_actor_gets_the_request_itself_in_process_and_its_turns_are_still_one_at_a_time()
+    {
+        var request = new Increment(5);
+        var reply = await _actors.InvokeAsync<Increment, ObjectEchoReply>("object-echo", "subject-9", "describe", request);
+
+        Assert.Same(request, reply.Request);
+        Assert.Equal(("subject-9", "describe"), (reply.ActorId, reply.Method));
+
+        // The turn lock still holds: counting in memory without any guard of its own loses no update.
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() =>
+            _actors.InvokeAsync<Increment, ObjectEchoReply>("object-echo", "subject-9", "count", request))));
+        Assert.Equal(Enumerable.Range(1, 200), results.Select(r => r.Count).Order());
+    }
+
+    [Fact]
     public async Task An_unknown_actor_type_is_a_clear_error()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
@@ -94,6 +111,8 @@ public sealed class ActorTests : IDisposable
     private sealed record Increment(int UnitsToAdd);
 
     private sealed record EchoReply(string ActorId, string Method, string RequestJson);
+
+    private sealed record ObjectEchoReply(string ActorId, string Method, object Request, int Count);
 
     private sealed class CounterActor(IStateStoreFactory stores) : IActor
     {
@@ -132,6 +151,28 @@ public sealed class ActorTests : IDisposable
                 rendezvous.Opened.TrySetResult();
             }
             return JsonSerializer.SerializeToElement("opened", LicenzyJson.Options);
+        }
+    }
+
+    public sealed class TurnCount
+    {
+        public int Turns { get; set; }
+    }
+
+    /// <summary>Echoes the request object; "count" counts its turns, unguarded, across an await.</summary>
+    private sealed class ObjectEchoActor(TurnCount count) : IObjectActor
+    {
+        public Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request,
+            CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("The in-process binding should pass the request object.");
+
+        public async Task<object> InvokeAsync(string actorId, string method, object request, CancellationToken cancellationToken)
+        {
+            if (method != "count") return new ObjectEchoReply(actorId, method, request, 0);
+            var seen = count.Turns;
+            await Task.Yield();
+            count.Turns = seen + 1;
+            return new ObjectEchoReply(actorId, method, request, seen + 1);
         }
     }
 

@@ -39,7 +39,7 @@ public sealed record ConsumeBatchResult(List<ConsumeResult> Results);
 /// taken again from the store.
 /// </summary>
 public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader readers, SubjectMemory memory, TimeProvider clock,
-    ILogger<SubjectActor> log) : IActor
+    ILogger<SubjectActor> log) : IObjectActor
 {
     public const string ActorType = "SubjectActor";
     public const string ApplyMethod = "apply";
@@ -49,14 +49,25 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
 
     public async Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request, CancellationToken cancellationToken)
     {
-        var subject = SubjectKey.FromActorId(actorId);
-        object result = method switch
+        object typed = method switch
         {
-            ApplyMethod => await ApplyAsync(subject, request.Deserialize<ApplyBillingEvent>(LicenzyJson.Options)!, cancellationToken),
-            ConsumeMethod => await ConsumeAsync(subject, request.Deserialize<ConsumeBatch>(LicenzyJson.Options)!, cancellationToken),
+            ApplyMethod => request.Deserialize<ApplyBillingEvent>(LicenzyJson.Options)!,
+            ConsumeMethod => request.Deserialize<ConsumeBatch>(LicenzyJson.Options)!,
             _ => throw new ArgumentException($"SubjectActor has no method '{method}'", nameof(method)),
         };
-        return JsonSerializer.SerializeToElement(result, LicenzyJson.Options);
+        var result = await InvokeAsync(actorId, method, typed, cancellationToken);
+        return JsonSerializer.SerializeToElement(result, result.GetType(), LicenzyJson.Options);
+    }
+
+    public async Task<object> InvokeAsync(string actorId, string method, object request, CancellationToken cancellationToken)
+    {
+        var subject = SubjectKey.FromActorId(actorId);
+        return (method, request) switch
+        {
+            (ApplyMethod, ApplyBillingEvent apply) => await ApplyAsync(subject, apply, cancellationToken),
+            (ConsumeMethod, ConsumeBatch batch) => await ConsumeAsync(subject, batch, cancellationToken),
+            _ => throw new ArgumentException($"SubjectActor has no method '{method}' taking {request.GetType().Name}", nameof(method)),
+        };
     }
 
     private async Task<ApplyResult> ApplyAsync(SubjectKey subject, ApplyBillingEvent request, CancellationToken ct)

@@ -13,6 +13,17 @@ public interface IActor
     Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// An actor that also takes its requests as objects. The in-process binding calls it this way and
+/// hands the result back as it is, with no JSON in between; over a sidecar the JSON method is used.
+/// The two must behave alike: the JSON method should only convert and call this one.
+/// </summary>
+public interface IObjectActor : IActor
+{
+    /// <summary>Runs one method call with the request object the caller passed, returning the response object.</summary>
+    Task<object> InvokeAsync(string actorId, string method, object request, CancellationToken cancellationToken);
+}
+
 /// <summary>Calls actors: one turn at a time per (type, id), across the whole application.</summary>
 public interface IActorClient
 {

@@ -7,7 +7,9 @@ namespace Licenzy.Infrastructure.Embedded;
 /// <summary>
 /// Runs actor turns in this process: one at a time per (type, id), different ids side by side.
 /// Requests and responses go through JSON, exactly as they would through a sidecar, so an actor
-/// behaves the same on either binding. Turns are not reentrant: an actor must not call itself.
+/// behaves the same on either binding; except with an <see cref="IObjectActor"/>, which takes the
+/// request object and returns its response object, saving four JSON conversions a turn.
+/// Turns are not reentrant: an actor must not call itself.
 /// </summary>
 internal sealed class EmbeddedActorClient(
     IServiceScopeFactory scopes,
@@ -30,16 +32,16 @@ internal sealed class EmbeddedActorClient(
                 $"Register it with services.AddActor<TActor>(\"{actorType}\").");
         }
 
-        var requestJson = JsonSerializer.SerializeToElement(request, LicenzyJson.Options);
-
-        JsonElement responseJson;
         await using (await turns.EnterAsync(actorType, actorId, cancellationToken))
         {
             await using var scope = scopes.CreateAsyncScope();
             var actor = scope.ServiceProvider.GetRequiredKeyedService<IActor>(actorType);
-            responseJson = await actor.InvokeAsync(actorId, method, requestJson, cancellationToken);
-        }
+            if (actor is IObjectActor objectActor)
+                return (TResponse)await objectActor.InvokeAsync(actorId, method, request!, cancellationToken);
 
-        return responseJson.Deserialize<TResponse>(LicenzyJson.Options)!;
+            var requestJson = JsonSerializer.SerializeToElement(request, LicenzyJson.Options);
+            var responseJson = await actor.InvokeAsync(actorId, method, requestJson, cancellationToken);
+            return responseJson.Deserialize<TResponse>(LicenzyJson.Options)!;
+        }
     }
 }
