@@ -96,7 +96,6 @@ public sealed class AccessIndex
     public void Load(in SubjectKey subject, long version, IEnumerable<(IReadOnlyList<string> Features, DateTimeOffset Until)> entitlements) =>
         Put(subject, version, Summarise(entitlements), fromStore: true);
 
-    /// <summary>The load at start is over; <paramref name="partial"/> when it could not read every subject.</summary>
     /// <summary>Gives back the room the tables grew into while loading; later writes grow them again as needed.</summary>
     public void TrimExcess()
     {
@@ -106,6 +105,7 @@ public sealed class AccessIndex
         }
     }
 
+    /// <summary>The load at start is over; <paramref name="partial"/> when it could not read every subject.</summary>
     public void MarkLoaded(bool partial)
     {
         if (partial) _partial = true;

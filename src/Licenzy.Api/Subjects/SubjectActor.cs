@@ -79,7 +79,9 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
             // Not kept when unchanged: Apply may still have noted the event id in the copy.
             if (!BillingLifecycle.Apply(state, request.Event)) return new ApplyResult(false, state.Version);
 
-            if (await TryWriteAsync(subject, [Document(subject, state, stored)], state, ct))
+            // Not kept either when written: billing events come a few times in a subject's life, and
+            // keeping every buyer's document made memory grow with the number of buyers.
+            if (await TryWriteAsync(subject, [Document(subject, state, stored)], state, keep: false, ct))
             {
                 log.LogInformation("Applied {EventType} {EventId} to a subject of tenant {TenantId} ({Mode}); version {Version}",
                     request.Event.GetType().Name, request.Event.EventId, subject.TenantId, subject.Mode, state.Version);
@@ -136,7 +138,7 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
             }
             if (consumed) writes.Add(Document(subject, state, stored));
 
-            if (await TryWriteAsync(subject, writes, consumed ? state : null, ct))
+            if (await TryWriteAsync(subject, writes, consumed ? state : null, keep: true, ct))
             {
                 if (!consumed && stored is not null) memory.Keep(stored);
                 return new ConsumeBatchResult(results);
@@ -154,9 +156,11 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
 
     /// <summary>
     /// Writes in one transaction; with <paramref name="document"/> (the new subject document, among
-    /// the writes) the readers' cache is bracketed, and once committed the document is kept.
+    /// the writes) the readers' cache is bracketed, and once committed the document is kept when
+    /// <paramref name="keep"/> says so.
     /// </summary>
-    private async Task<bool> TryWriteAsync(SubjectKey subject, List<StateOperation> writes, SubjectState? document, CancellationToken ct)
+    private async Task<bool> TryWriteAsync(SubjectKey subject, List<StateOperation> writes, SubjectState? document, bool keep,
+        CancellationToken ct)
     {
         IReadOnlyDictionary<string, string>? etags;
         using (document is not null ? readers.Writing(subject) : null)
@@ -165,7 +169,7 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
             if (etags is not null && document is not null) readers.Committed(subject, document);
         }
         if (etags is null) return false;
-        if (document is not null && etags.TryGetValue(subject.StateKey, out var etag))
+        if (keep && document is not null && etags.TryGetValue(subject.StateKey, out var etag))
             memory.Keep(new StateEntry<SubjectState>(subject.StateKey, document, etag));
         return true;
     }

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace Licenzy.Api.Subjects;
 
 /// <summary>
-/// The subject actor's own copy of each document it last wrote, with the ETag the store gave it,
-/// so that the next turn starts without reading the store. A turn takes the entry out and puts
+/// The subject actor's own copy of each document it last wrote in a consume turn, with the ETag
+/// the store gave it, so that the next turn starts without reading the store. (Billing events are
+/// few per subject: their turns take a kept copy but do not keep one.) A turn takes the entry out and puts
 /// back only what it committed; a turn that fails, or changes the document without writing it,
 /// leaves nothing behind, and the next turn reads the store. On only where the read caches are
 /// (the embedded binding): there this process's actor is the document's one writer, and its
