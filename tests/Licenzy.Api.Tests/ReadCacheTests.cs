@@ -18,6 +18,26 @@ public abstract class ReadCacheTests(LicenzyApp app)
         return request;
     }
 
+    /// <summary>Runs <paramref name="writes"/> while reading the version over and over; a version that goes back fails the test.</summary>
+    private static async Task<T> WhileWatchingVersionsAsync<T>(Func<Task<long>> readVersion, Func<Task<T>> writes)
+    {
+        using var done = new CancellationTokenSource();
+        var reader = Task.Run(async () =>
+        {
+            long seen = 0;
+            while (!done.IsCancellationRequested)
+            {
+                var version = await readVersion();
+                Assert.True(version >= seen, $"version went back from {seen} to {version}");
+                seen = version;
+            }
+        });
+        var result = await writes();
+        await done.CancelAsync();
+        await reader;
+        return result;
+    }
+
     private static async Task<JsonElement> CustomerAccessAsync(TestTenant tenant, string subjectRef) =>
         await tenant.Runtime.GetFromJsonAsync<JsonElement>($"/v1/customer/access/{subjectRef}");
 
@@ -64,20 +84,9 @@ public abstract class ReadCacheTests(LicenzyApp app)
         var tenant = await TestTenant.CreateAsync(app);
         await tenant.BuyAsync("user_1", TestTenant.Credits);
 
-        using var done = new CancellationTokenSource();
-        var reader = Task.Run(async () =>
-        {
-            long seen = 0;
-            while (!done.IsCancellationRequested)
-            {
-                var version = (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64();
-                Assert.True(version >= seen, $"version went back from {seen} to {version}");
-                seen = version;
-            }
-        });
-        var consumes = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => tenant.Runtime.SendAsync(Consume("user_1", 1, $"race-{i}"))));
-        await done.CancelAsync();
-        await reader;
+        var consumes = await WhileWatchingVersionsAsync(
+            async () => (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64(),
+            () => Task.WhenAll(Enumerable.Range(0, 30).Select(i => tenant.Runtime.SendAsync(Consume("user_1", 1, $"race-{i}")))));
 
         Assert.All(consumes, c => Assert.Equal(HttpStatusCode.OK, c.StatusCode));
         var entitlements = await tenant.EntitlementsAsync("user_1");
@@ -91,21 +100,13 @@ public abstract class ReadCacheTests(LicenzyApp app)
         var tenant = await TestTenant.CreateAsync(app);
         await tenant.BuyAsync("user_1", TestTenant.Credits);
 
-        using var done = new CancellationTokenSource();
-        var checker = Task.Run(async () =>
-        {
-            long seen = 0;
-            while (!done.IsCancellationRequested)
+        var consumes = await WhileWatchingVersionsAsync(
+            async () =>
             {
                 var response = await tenant.Runtime.PostAsJsonAsync("/v1/access/check", new { subject_ref = "user_1" });
-                var version = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt64();
-                Assert.True(version >= seen, $"version went back from {seen} to {version}");
-                seen = version;
-            }
-        });
-        var consumes = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => tenant.Runtime.SendAsync(Consume("user_1", 1, $"race-{i}"))));
-        await done.CancelAsync();
-        await checker;
+                return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt64();
+            },
+            () => Task.WhenAll(Enumerable.Range(0, 60).Select(i => tenant.Runtime.SendAsync(Consume("user_1", 1, $"race-{i}")))));
 
         Assert.Equal(50, consumes.Count(c => c.StatusCode == HttpStatusCode.OK));
         Assert.Equal(10, consumes.Count(c => c.StatusCode == HttpStatusCode.Conflict));
