@@ -156,46 +156,45 @@ internal sealed class SqliteDatabase : IDisposable
     private void EnsureWriter()
     {
         if (Volatile.Read(ref _writerStarted) == 1 || Interlocked.Exchange(ref _writerStarted, 1) == 1) return;
-        _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+        // A thread of its own, blocking while idle: woken by the OS when a write arrives, rather than
+        // queued behind the requests' work items on the thread pool when the cores are busy.
+        new Thread(WriteLoop) { IsBackground = true, Name = "licenzy-sqlite-writer" }.Start();
     }
 
     /// <summary>Stops taking writes; the writer finishes those queued and closes its connection.</summary>
     public void Dispose() => _writes.Writer.TryComplete();
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         try
         {
-            await WriteBatchesAsync();
+            var batch = new List<PendingWrite>(MaxBatch);
+            // Blocking on purpose (see EnsureWriter). Microsoft.Data.Sqlite runs its "async" calls
+            // synchronously, so a batch normally runs start to finish on this thread too.
+            while (_writes.Reader.WaitToReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var next))
+                {
+                    if (next.TryStart()) batch.Add(next);
+                }
+                if (batch.Count == 0) continue;
+
+                _writeGate.Wait(CancellationToken.None);
+                try
+                {
+                    CommitBatchAsync(batch).GetAwaiter().GetResult();
+                }
+                finally
+                {
+                    _writeGate.Release();
+                }
+            }
         }
         finally
         {
-            if (_writerConnection is not null) await _writerConnection.DisposeAsync();
+            _writerConnection?.Dispose();
             _writerConnection = null;
-        }
-    }
-
-    private async Task WriteBatchesAsync()
-    {
-        var batch = new List<PendingWrite>(MaxBatch);
-        while (await _writes.Reader.WaitToReadAsync(CancellationToken.None))
-        {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var next))
-            {
-                if (next.TryStart()) batch.Add(next);
-            }
-            if (batch.Count == 0) continue;
-
-            await _writeGate.WaitAsync(CancellationToken.None);
-            try
-            {
-                await CommitBatchAsync(batch);
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
         }
     }
 
