@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Licenzy.Sandbox.StripeApi;
 
 namespace Licenzy.Sandbox.Account;
 
@@ -53,18 +54,9 @@ public static class SessionStatuses
 public sealed record SandboxCheckoutSession
 {
     public required string Id { get; init; }
-    public required string Mode { get; init; }
-    public required SandboxPrice Price { get; init; }
-    public required long Quantity { get; init; }
-    public string? SuccessUrl { get; init; }
-    public string? CancelUrl { get; init; }
-    public string? ClientReferenceId { get; init; }
 
-    /// <summary>The session's own metadata.</summary>
-    public required IReadOnlyDictionary<string, string> Metadata { get; init; }
-
-    /// <summary><c>subscription_data[metadata]</c> or <c>payment_intent_data[metadata]</c>.</summary>
-    public required IReadOnlyDictionary<string, string> ObjectMetadata { get; init; }
+    /// <summary>What the session was made from: mode, price, quantity, URLs and both metadata.</summary>
+    public required CheckoutSessionForm Request { get; init; }
 
     public required string Url { get; init; }
     public required DateTimeOffset Created { get; init; }
@@ -79,10 +71,10 @@ public sealed record SandboxCheckoutSession
     /// <summary>The events its payment made, in the order they were sent.</summary>
     public IReadOnlyList<SandboxEvent> Events { get; init; } = [];
 
-    public long AmountTotal => Price.UnitAmount * Quantity;
+    public long AmountTotal => Request.Price.UnitAmount * Request.Quantity;
 
     /// <summary>Who is told when it is paid: the tenant in the session's metadata.</summary>
-    public Owner? Owner => Licenzy.Sandbox.Account.Owner.From(Metadata);
+    public Owner? Owner => Licenzy.Sandbox.Account.Owner.From(Request.Metadata);
 
     /// <summary>Stripe expires an unpaid session after a day; nothing runs to do it, so it is worked out on reading.</summary>
     public string StatusAt(DateTimeOffset now) => Status == SessionStatuses.Open && now >= ExpiresAt ? SessionStatuses.Expired : Status;

@@ -35,10 +35,10 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
 
         if (session.Owner is not { } owner) return new Completion.NoTenant(session);
         // The subscription or payment intent is owned as its own metadata says, as Licenzy reads it.
-        var objectOwner = Owner.From(session.ObjectMetadata) ?? owner;
+        var objectOwner = Owner.From(session.Request.ObjectMetadata) ?? owner;
         now = data.StepTime(objectOwner.TenantId, objectOwner.SubjectRef, now);
         data.RecordStep(objectOwner.TenantId, objectOwner.SubjectRef, now);
-        var (paid, events) = session.Mode == CheckoutModes.Subscription
+        var (paid, events) = session.Request.Mode == CheckoutModes.Subscription
             ? Subscribe(data, session, objectOwner, now)
             : PayOnce(data, session, objectOwner, now);
         data.Sessions[session.Id] = paid = paid with { Events = events };
@@ -51,7 +51,7 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
         var subscription = new SandboxSubscription
         {
             Id = StripeIds.New("sub"), Sequence = data.NextSequence(), Owner = owner, CustomerId = data.CustomerFor(owner),
-            ItemId = StripeIds.New("si"), Price = session.Price, Quantity = session.Quantity, Metadata = session.ObjectMetadata,
+            ItemId = StripeIds.New("si"), Price = session.Request.Price, Quantity = session.Request.Quantity, Metadata = session.Request.ObjectMetadata,
             Status = SubscriptionStatuses.Active, Created = now, PeriodStart = now, PeriodEnd = now + StripeBilling.BillingPeriod,
             LatestInvoiceId = "",
         };
@@ -76,8 +76,8 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
         AccountData data, SandboxCheckoutSession session, Owner owner, DateTimeOffset now)
     {
         // A one-time Checkout makes no customer unless asked to (customer_creation: if_required).
-        var intent = StripeBilling.NewPaymentIntent(data, session.AmountTotal, session.Price.Currency, customerId: null, invoiceId: null,
-            session.ObjectMetadata, now);
+        var intent = StripeBilling.NewPaymentIntent(data, session.AmountTotal, session.Request.Price.Currency, customerId: null, invoiceId: null,
+            session.Request.ObjectMetadata, now);
         StripeBilling.Pay(data, owner, intent, now);
         var paid = session with { Status = SessionStatuses.Complete, PaymentStatus = "paid", PaymentIntentId = intent.Id };
         return (paid, [StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now)]);

@@ -75,19 +75,19 @@ public static class CheckoutPage
 
     private static void AppendSummary(StringBuilder page, SandboxCheckoutSession session)
     {
-        var interval = session.Price.IsRecurring ? "<span class=\"interval\"> per month</span>" : "";
-        var quantity = session.Quantity > 1 ? $" × {session.Quantity}" : "";
+        var interval = session.Request.Price.IsRecurring ? "<span class=\"interval\"> per month</span>" : "";
+        var quantity = session.Request.Quantity > 1 ? $" × {session.Request.Quantity}" : "";
         page.Append($"""
             <section class="summary" aria-label="Order summary">
-            <p class="product">{E(session.Price.Nickname)}{E(quantity)}</p>
-            <p class="amount" id="amount">{E(Money.Format(session.AmountTotal, session.Price.Currency))}{interval}</p>
+            <p class="product">{E(session.Request.Price.Nickname)}{E(quantity)}</p>
+            <p class="amount" id="amount">{E(Money.Format(session.AmountTotal, session.Request.Price.Currency))}{interval}</p>
             <dl>
 
             """);
         Row(page, "Product", session.Owner?.ProductCode);
         Row(page, "For", session.Owner?.SubjectRef);
         Row(page, "Tenant", session.Owner?.TenantId);
-        Row(page, "Billing", session.Mode == CheckoutModes.Subscription ? "Subscription, renews every 30 days" : "One-time payment");
+        Row(page, "Billing", session.Request.Mode == CheckoutModes.Subscription ? "Subscription, renews every 30 days" : "One-time payment");
         Row(page, "Session", session.Id);
         page.Append("</dl>\n</section>\n");
     }

@@ -37,9 +37,9 @@ public static class CheckoutPages
             SessionStatuses.Expired => Page(410, ExpiredView(session)),
             _ => Page(200, new CheckoutView
             {
-                Heading = session.Mode == CheckoutModes.Subscription ? "Subscribe" : "Pay",
+                Heading = session.Request.Mode == CheckoutModes.Subscription ? "Subscribe" : "Pay",
                 Session = session, CanPay = true, CanCancel = true,
-                PayLabel = "Pay " + Money.Format(session.AmountTotal, session.Price.Currency),
+                PayLabel = "Pay " + Money.Format(session.AmountTotal, session.Request.Price.Currency),
             }),
         };
     }
@@ -89,7 +89,7 @@ public static class CheckoutPages
             });
         }
 
-        return SeeOther(session.SuccessUrl is { } successUrl
+        return SeeOther(session.Request.SuccessUrl is { } successUrl
             ? successUrl.Replace(SessionIdPlaceholder, session.Id, StringComparison.Ordinal)
             : CheckoutPage.PathOf(session.Id, "complete"));
     }
@@ -99,7 +99,7 @@ public static class CheckoutPages
     {
         var session = Find(account, id);
         if (session is null) return Unknown();
-        return SeeOther(session.CancelUrl?.Replace(SessionIdPlaceholder, session.Id, StringComparison.Ordinal)
+        return SeeOther(session.Request.CancelUrl?.Replace(SessionIdPlaceholder, session.Id, StringComparison.Ordinal)
             ?? CheckoutPage.PathOf(session.Id, "canceled"));
     }
 

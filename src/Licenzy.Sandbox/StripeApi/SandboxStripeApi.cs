@@ -118,9 +118,7 @@ public static class SandboxStripeApi
             var id = StripeIds.New("cs_test");
             var session = new SandboxCheckoutSession
             {
-                Id = id, Mode = request!.Mode, Price = request.Price, Quantity = request.Quantity,
-                SuccessUrl = request.SuccessUrl, CancelUrl = request.CancelUrl, ClientReferenceId = request.ClientReferenceId,
-                Metadata = request.Metadata, ObjectMetadata = request.ObjectMetadata,
+                Id = id, Request = request!,
                 Url = $"{origin}/sandbox/checkout/{id}", Created = now, ExpiresAt = now + SessionLifetime,
             };
             data.Sessions[id] = session;
