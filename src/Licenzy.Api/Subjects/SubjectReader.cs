@@ -21,15 +21,16 @@ public sealed class SubjectReader(IStateStoreFactory stores, ReadCaches caches, 
     /// </summary>
     public ValueTask<(bool Allowed, long Version)> CheckAsync(SubjectKey subject, string? feature, DateTimeOffset now, CancellationToken ct)
     {
+        // A method, not a capturing async local function, whose closure could cost an allocation per check, hits included.
         return index.TryCheck(subject, feature, now, out var allowed, out var version)
             ? ValueTask.FromResult((allowed, version))
-            : FromDocumentAsync();
+            : CheckDocumentAsync(subject, feature, now, ct);
+    }
 
-        async ValueTask<(bool, long)> FromDocumentAsync()
-        {
-            var state = await GetAsync(subject, ct);
-            return (AccessDecision.IsAllowed(state, feature, now), state?.Version ?? 0);
-        }
+    private async ValueTask<(bool Allowed, long Version)> CheckDocumentAsync(SubjectKey subject, string? feature, DateTimeOffset now, CancellationToken ct)
+    {
+        var state = await GetAsync(subject, ct);
+        return (AccessDecision.IsAllowed(state, feature, now), state?.Version ?? 0);
     }
 
     /// <summary>The document, shared with other readers: do not change it.</summary>
