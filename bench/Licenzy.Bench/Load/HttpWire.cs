@@ -9,15 +9,13 @@ public readonly record struct WireResponse(int Status, string? Body);
 
 /// <summary>
 /// One keep-alive HTTP/1.1 connection over a raw socket. Requests are prepared bytes; responses
-/// are parsed only as far as needed (status, Content-Length or chunked body). Far lighter than
+/// are parsed only as far as needed (<see cref="ResponseParser"/>). Far lighter than
 /// HttpClient, so on two cores the generator takes as little CPU from the server as it can.
 /// </summary>
 public sealed class HttpWire : IDisposable
 {
     private readonly Socket _socket;
-    private byte[] _buffer = new byte[16 * 1024];
-    private int _start;
-    private int _end;
+    private readonly ReceiveBuffer _received = new();
 
     private HttpWire(Socket socket) => _socket = socket;
 
@@ -36,79 +34,11 @@ public sealed class HttpWire : IDisposable
             request = request[sent..];
         }
 
-        // Headers.
-        int headerEnd;
-        while ((headerEnd = IndexOf(_buffer.AsSpan(_start, _end - _start), "\r\n\r\n"u8)) < 0) await FillAsync(ct);
-        var headers = Encoding.ASCII.GetString(_buffer, _start, headerEnd);
-        _start += headerEnd + 4;
-
-        var status = int.Parse(headers.AsSpan(9, 3));
-        long contentLength = -1;
-        var chunked = false;
-        foreach (var line in headers.Split("\r\n"))
-        {
-            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
-                contentLength = long.Parse(line.AsSpan(15).Trim());
-            else if (line.StartsWith("Transfer-Encoding:", StringComparison.OrdinalIgnoreCase) && line.Contains("chunked", StringComparison.OrdinalIgnoreCase))
-                chunked = true;
-        }
-
-        var body = readBody ? new StringBuilder() : null;
-        if (chunked)
-        {
-            while (true)
-            {
-                int lineEnd;
-                while ((lineEnd = IndexOf(_buffer.AsSpan(_start, _end - _start), "\r\n"u8)) < 0) await FillAsync(ct);
-                var size = Convert.ToInt32(Encoding.ASCII.GetString(_buffer, _start, lineEnd).Split(';')[0].Trim(), 16);
-                _start += lineEnd + 2;
-                await TakeAsync(size + 2, body, 2, ct);
-                if (size == 0) break;
-            }
-        }
-        else if (contentLength > 0)
-        {
-            await TakeAsync((int)contentLength, body, 0, ct);
-        }
-        return new WireResponse(status, body?.ToString());
+        WireResponse response;
+        while (!_received.TryTake(readBody, out response))
+            _received.Received(await _socket.ReceiveAsync(_received.Free(), SocketFlags.None, ct));
+        return response;
     }
-
-    /// <summary>Consumes <paramref name="count"/> bytes, keeping all but the last <paramref name="trailer"/> in <paramref name="body"/>.</summary>
-    private async Task TakeAsync(int count, StringBuilder? body, int trailer, CancellationToken ct)
-    {
-        var keep = count - trailer;
-        while (count > 0)
-        {
-            if (_end == _start) await FillAsync(ct);
-            var take = Math.Min(count, _end - _start);
-            var kept = Math.Min(take, Math.Max(keep, 0));
-            if (body is not null && kept > 0) body.Append(Encoding.UTF8.GetString(_buffer, _start, kept));
-            keep -= take;
-            _start += take;
-            count -= take;
-        }
-    }
-
-    private async Task FillAsync(CancellationToken ct)
-    {
-        if (_start == _end)
-        {
-            _start = _end = 0;
-        }
-        else if (_end == _buffer.Length)
-        {
-            var live = _end - _start;
-            if (_start == 0) Array.Resize(ref _buffer, _buffer.Length * 2);
-            else Buffer.BlockCopy(_buffer, _start, _buffer, 0, live);
-            _start = 0;
-            _end = live;
-        }
-        var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, ct);
-        if (read == 0) throw new IOException("The server closed the connection.");
-        _end += read;
-    }
-
-    private static int IndexOf(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle) => haystack.IndexOf(needle);
 
     public void Dispose() => _socket.Dispose();
 }
