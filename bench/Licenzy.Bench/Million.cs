@@ -30,12 +30,9 @@ public sealed partial class BenchRun
         _rss = new RssSampler(_licenzy);
         Console.WriteLine($"  store grown in {grown.TotalSeconds:0} s; licenzy restarted as pid {_licenzy.Pid}, ready after {ready.TotalSeconds:0.0} s");
 
-        var subjects = Enumerable.Range(0, count).Select(i => $"m_{i:D7}").ToArray();
+        var requests = new NumberedRequest(_tenant.AccessCheck, "m_", 7);
         LoadDriver.Plan plan = sequence =>
-        {
-            var index = (int)((ulong)(sequence * 7919) % (ulong)subjects.Length);
-            return new Planned(_tenant.AccessCheck(subjects[index]), ReadBody: sequence % 16 == 0);
-        };
+            new Planned(requests.For((long)((ulong)(sequence * 7919) % (ulong)count)), ReadBody: sequence % 16 == 0);
         LoadDriver.Check allowed = (in Planned planned, WireResponse response) =>
             response.Status == 200 && (response.Body is null || response.Body.Contains("\"allowed\":true", StringComparison.Ordinal));
         var result = await ThroughputAsync("access_check_million", _licenzy.Endpoint, plan, allowed);
