@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Licenzy.Infrastructure.Embedded;
 using Licenzy.Infrastructure.State;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -258,6 +259,38 @@ public sealed class StateStoreTests : IDisposable
             else Assert.Null(await _store.GetAsync<Balance>($"undone-{i}"));
         }
         Assert.Equal(new Balance(1, "owner"), (await _store.GetAsync<Balance>("taken"))!.Value);
+    }
+
+    [Fact]
+    public async Task A_statement_that_fails_fails_its_write_alone_with_the_sqlite_error()
+    {
+        var database = _host.Services.GetRequiredService<SqliteDatabase>();
+
+        // Issued together so that they share commits: every odd write stores a row, then breaks a
+        // NOT NULL constraint in a second statement. Its row must go with it; its neighbours stay.
+        var writes = Enumerable.Range(0, 100).Select(i => i % 2 == 0
+            ? _store.TrySaveAsync($"good-{i}", new Balance(i, "good"), etag: null)
+            : database.WriteAsync((transaction, _) =>
+            {
+                StateRows.Upsert(transaction, Components.StateStore, $"undone-{i}", """{"units_left":1,"owner":"undone"}""", null);
+                PreparedStatement.For(transaction, "INSERT INTO state (store, key, value, etag) VALUES (?1, ?2, NULL, 1);")
+                    .Bind(1, Components.StateStore).Bind(2, $"broken-{i}")
+                    .Execute();
+                return Task.CompletedTask;
+            }, CancellationToken.None).ContinueWith(task => task.Exception?.InnerException is SqliteException { SqliteErrorCode: 19 }))
+            .ToArray();
+        var results = await Task.WhenAll(writes);
+
+        Assert.All(results, Assert.True);
+        for (var i = 0; i < 100; i++)
+        {
+            if (i % 2 == 0) Assert.Equal(new Balance(i, "good"), (await _store.GetAsync<Balance>($"good-{i}"))!.Value);
+            else Assert.Null(await _store.GetAsync<Balance>($"undone-{i}"));
+        }
+
+        // The statements are reset after the error: the same ones work for the next write.
+        Assert.True(await _store.TrySaveAsync("after", new Balance(1, "next"), etag: null));
+        Assert.Equal(new Balance(1, "next"), (await _store.GetAsync<Balance>("after"))!.Value);
     }
 
     [Fact]

@@ -38,7 +38,7 @@ internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, 
     {
         var stored = await database.TryWriteAsync(async (transaction, token) =>
         {
-            if (await StateRows.TryInsertAsync(transaction, store, key, json, null, clock.GetUtcNow().ToUnixTimeMilliseconds(), token) is null) return false;
+            if (StateRows.TryInsert(transaction, store, key, json, null, clock.GetUtcNow().ToUnixTimeMilliseconds()) is null) return false;
             await EnqueueAsync(transaction, topic, messageId, json, null, token);
             return true;
         }, cancellationToken);

@@ -233,19 +233,18 @@ internal sealed class SqliteDatabase : IDisposable
                 foreach (var write in batch)
                 {
                     // Taken again for each write: the write's own statements may not disturb them, but be sure of the transaction.
-                    var save = transaction.Reused($"SAVEPOINT {Savepoint};");
-                    await save.ExecuteNonQueryAsync(CancellationToken.None);
+                    PreparedStatement.For(transaction, $"SAVEPOINT {Savepoint};").Execute();
                     try
                     {
                         if (!await write.RunAsync(transaction))
-                            await transaction.Reused($"ROLLBACK TO {Savepoint};").ExecuteNonQueryAsync(CancellationToken.None);
+                            PreparedStatement.For(transaction, $"ROLLBACK TO {Savepoint};").Execute();
                     }
                     catch (Exception exception)
                     {
                         write.Fail(exception);
-                        await transaction.Reused($"ROLLBACK TO {Savepoint};").ExecuteNonQueryAsync(CancellationToken.None);
+                        PreparedStatement.For(transaction, $"ROLLBACK TO {Savepoint};").Execute();
                     }
-                    await transaction.Reused($"RELEASE {Savepoint};").ExecuteNonQueryAsync(CancellationToken.None);
+                    PreparedStatement.For(transaction, $"RELEASE {Savepoint};").Execute();
                 }
                 await transaction.CommitAsync(CancellationToken.None);
             }
@@ -407,31 +406,6 @@ internal static class SqliteSchema
 
 internal static class SqliteCommandExtensions
 {
-    private static readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> ReusedCommands = new();
-
-    /// <summary>
-    /// A command enlisted in <paramref name="transaction"/>, prepared once per connection and
-    /// reused with fresh parameters: do not dispose it, nor hold it past the next call for the
-    /// same SQL. For the statements every write runs, on the writer's long-lived connection,
-    /// where preparing each one anew cost more than running it.
-    /// </summary>
-    public static SqliteCommand Reused(this SqliteTransaction transaction, string sql)
-    {
-        var connection = transaction.Connection!;
-        var commands = ReusedCommands.GetOrCreateValue(connection);
-        if (!commands.TryGetValue(sql, out var command))
-        {
-            command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = sql;
-            command.Prepare();
-            commands[sql] = command;
-        }
-        command.Transaction = transaction;
-        command.Parameters.Clear();
-        return command;
-    }
-
     /// <summary>A command enlisted in <paramref name="transaction"/>.</summary>
     public static SqliteCommand Command(this SqliteTransaction transaction, string sql)
     {

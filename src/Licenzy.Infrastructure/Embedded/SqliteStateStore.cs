@@ -109,9 +109,9 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
-        return database.TryWriteAsync(async (transaction, token) => etag is null
-                ? await StateRows.TryInsertAsync(transaction, storeName, key, json, null, Now, token) is not null
-                : await StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, null, Now, token),
+        return database.TryWriteAsync((transaction, _) => Task.FromResult(etag is null
+                ? StateRows.TryInsert(transaction, storeName, key, json, null, Now) is not null
+                : StateRows.TryUpdate(transaction, storeName, key, json, etag, null, Now)),
             cancellationToken);
     }
 
@@ -119,15 +119,18 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
-        return database.WriteAsync((transaction, token) => StateRows.UpsertAsync(transaction, storeName, key, json, null, token),
-            cancellationToken);
+        return database.WriteAsync((transaction, _) =>
+        {
+            StateRows.Upsert(transaction, storeName, key, json, null);
+            return Task.CompletedTask;
+        }, cancellationToken);
     }
 
     public Task<bool> TryDeleteAsync(string key, string? etag = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         return database.TryWriteAsync(
-            (transaction, token) => StateRows.TryDeleteAsync(transaction, storeName, key, etag, token),
+            (transaction, _) => Task.FromResult(StateRows.TryDelete(transaction, storeName, key, etag)),
             cancellationToken);
     }
 
@@ -144,23 +147,23 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
         var writes = operations.Select(PrepareWrite).ToList();
         if (writes.Count == 0) return Task.FromResult<IReadOnlyDictionary<string, string>?>(new Dictionary<string, string>());
 
-        return database.TryWriteAsync<IReadOnlyDictionary<string, string>?>(async (transaction, token) =>
+        return database.TryWriteAsync<IReadOnlyDictionary<string, string>?>((transaction, _) =>
         {
             // In order, so a later operation sees the earlier ones; the first failed check rolls back all.
             var etags = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var write in writes)
             {
-                var (done, version) = await write.Run(transaction, token);
-                if (!done) return null;
+                var (done, version) = write.Run(transaction);
+                if (!done) return Task.FromResult<IReadOnlyDictionary<string, string>?>(null);
                 if (version is { } known) etags[write.Key] = StateRows.FormatETag(known);
                 else etags.Remove(write.Key);
             }
-            return etags;
+            return Task.FromResult<IReadOnlyDictionary<string, string>?>(etags);
         }, static etags => etags is not null, cancellationToken);
     }
 
     /// <summary>One operation, ready to run: whether it passed its check, and the key's version after it when known.</summary>
-    private sealed record PreparedWrite(string Key, Func<SqliteTransaction, CancellationToken, Task<(bool Done, long? Version)>> Run);
+    private sealed record PreparedWrite(string Key, Func<SqliteTransaction, (bool Done, long? Version)> Run);
 
     private PreparedWrite PrepareWrite(StateOperation operation)
     {
@@ -179,22 +182,19 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
 
                 var expiresAt = ExpiresAt(upsert.TimeToLive);
                 if (upsert.MustNotExist)
-                    return new(key, async (transaction, token) =>
-                        await StateRows.TryInsertAsync(transaction, storeName, key, json, expiresAt, Now, token) is { } version
-                            ? (true, version)
-                            : (false, null));
+                    return new(key, transaction =>
+                        StateRows.TryInsert(transaction, storeName, key, json, expiresAt, Now) is { } version ? (true, version) : (false, null));
                 if (upsert.ETag is { } etag)
-                    return new(key, async (transaction, token) =>
-                        (await StateRows.TryUpdateAsync(transaction, storeName, key, json, etag, expiresAt, Now, token), StateRows.VersionAfterUpdate(etag)));
-                return new(key, async (transaction, token) =>
+                    return new(key, transaction =>
+                        (StateRows.TryUpdate(transaction, storeName, key, json, etag, expiresAt, Now), StateRows.VersionAfterUpdate(etag)));
+                return new(key, transaction =>
                 {
-                    await StateRows.UpsertAsync(transaction, storeName, key, json, expiresAt, token);
+                    StateRows.Upsert(transaction, storeName, key, json, expiresAt);
                     return (true, null);
                 });
             }
             case StateOperation.Delete delete:
-                return new(key, async (transaction, token) =>
-                    (await StateRows.TryDeleteAsync(transaction, storeName, key, delete.ETag, token), null));
+                return new(key, transaction => (StateRows.TryDelete(transaction, storeName, key, delete.ETag), null));
             default:
                 throw new ArgumentException($"Unknown state operation {operation.GetType().Name}.", nameof(operation));
         }
@@ -209,7 +209,7 @@ internal static class StateRows
 {
     public static string FormatETag(long version) => version.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The version of a row after <see cref="TryUpdateAsync"/> succeeded with <paramref name="etag"/>.</summary>
+    /// <summary>The version of a row after <see cref="TryUpdate"/> succeeded with <paramref name="etag"/>.</summary>
     public static long? VersionAfterUpdate(string etag) => TryParseETag(etag, out var version) ? version + 1 : null;
 
     /// <summary>
@@ -217,69 +217,57 @@ internal static class StateRows
     /// <c>expires_at</c> counts as absent and is replaced, its version carried on so that an ETag
     /// read before it expired cannot match the new value.
     /// </summary>
-    public static async Task<long?> TryInsertAsync(SqliteTransaction transaction, string store, string key, string json,
-        long? expiresAt, long now, CancellationToken cancellationToken)
+    public static long? TryInsert(SqliteTransaction transaction, string store, string key, string json, long? expiresAt, long now)
     {
-        var command = transaction
-            .Reused("""
-                INSERT INTO state (store, key, value, etag, expires_at) VALUES ($store, $key, $value, 1, $expires)
+        return PreparedStatement.For(transaction, """
+                INSERT INTO state (store, key, value, etag, expires_at) VALUES (?1, ?2, ?3, 1, ?4)
                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1, expires_at = excluded.expires_at
-                    WHERE state.expires_at IS NOT NULL AND state.expires_at <= $now
+                    WHERE state.expires_at IS NOT NULL AND state.expires_at <= ?5
                 RETURNING etag;
                 """)
-            .With("$store", store).With("$key", key).With("$value", json).With("$expires", expiresAt).With("$now", now);
-        return await command.ExecuteScalarAsync(cancellationToken) is long version ? version : null;
+            .Bind(1, store).Bind(2, key).Bind(3, json).Bind(4, expiresAt).Bind(5, now)
+            .ExecuteInt64();
     }
 
     /// <summary>Update only if the stored version is <paramref name="etag"/> and the row has not expired.</summary>
-    public static async Task<bool> TryUpdateAsync(SqliteTransaction transaction, string store, string key, string json,
-        string etag, long? expiresAt, long now, CancellationToken cancellationToken)
+    public static bool TryUpdate(SqliteTransaction transaction, string store, string key, string json, string etag, long? expiresAt,
+        long now)
     {
         // An ETag we never issued cannot match any row.
         if (!TryParseETag(etag, out var version)) return false;
 
-        var command = transaction
-            .Reused("""
-                UPDATE state SET value = $value, etag = etag + 1, expires_at = $expires
-                WHERE store = $store AND key = $key AND etag = $etag AND (expires_at IS NULL OR expires_at > $now);
+        return PreparedStatement.For(transaction, """
+                UPDATE state SET value = ?3, etag = etag + 1, expires_at = ?5
+                WHERE store = ?1 AND key = ?2 AND etag = ?4 AND (expires_at IS NULL OR expires_at > ?6);
                 """)
-            .With("$store", store).With("$key", key).With("$value", json).With("$etag", version)
-            .With("$expires", expiresAt).With("$now", now);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            .Bind(1, store).Bind(2, key).Bind(3, json).Bind(4, version).Bind(5, expiresAt).Bind(6, now)
+            .Execute() == 1;
     }
 
     /// <summary>Last write wins.</summary>
-    public static async Task<bool> UpsertAsync(SqliteTransaction transaction, string store, string key, string json,
-        long? expiresAt, CancellationToken cancellationToken)
+    public static void Upsert(SqliteTransaction transaction, string store, string key, string json, long? expiresAt)
     {
-        var command = transaction
-            .Reused("""
-                INSERT INTO state (store, key, value, etag, expires_at) VALUES ($store, $key, $value, 1, $expires)
+        PreparedStatement.For(transaction, """
+                INSERT INTO state (store, key, value, etag, expires_at) VALUES (?1, ?2, ?3, 1, ?4)
                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1, expires_at = excluded.expires_at;
                 """)
-            .With("$store", store).With("$key", key).With("$value", json).With("$expires", expiresAt);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return true;
+            .Bind(1, store).Bind(2, key).Bind(3, json).Bind(4, expiresAt)
+            .Execute();
     }
 
     /// <summary>Without an ETag always succeeds (deleting a missing key is fine); with one, only on a match.</summary>
-    public static async Task<bool> TryDeleteAsync(SqliteTransaction transaction, string store, string key, string? etag,
-        CancellationToken cancellationToken)
+    public static bool TryDelete(SqliteTransaction transaction, string store, string key, string? etag)
     {
         if (etag is null)
         {
-            var delete = transaction
-                .Reused("DELETE FROM state WHERE store = $store AND key = $key;")
-                .With("$store", store).With("$key", key);
-            await delete.ExecuteNonQueryAsync(cancellationToken);
+            PreparedStatement.For(transaction, "DELETE FROM state WHERE store = ?1 AND key = ?2;").Bind(1, store).Bind(2, key).Execute();
             return true;
         }
 
         if (!TryParseETag(etag, out var version)) return false;
-        var conditional = transaction
-            .Reused("DELETE FROM state WHERE store = $store AND key = $key AND etag = $etag;")
-            .With("$store", store).With("$key", key).With("$etag", version);
-        return await conditional.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return PreparedStatement.For(transaction, "DELETE FROM state WHERE store = ?1 AND key = ?2 AND etag = ?3;")
+            .Bind(1, store).Bind(2, key).Bind(3, version)
+            .Execute() == 1;
     }
 
     private static bool TryParseETag(string etag, out long version) =>
