@@ -24,13 +24,6 @@ internal sealed class SqliteDatabase : IDisposable
     // pages are only allocated as they are used.
     private const int WriterCacheKibibytes = 32 * 1024;
 
-    // WAL pages after which a commit copies them into the database file (SQLite's default is 1,000,
-    // about 4 MB). A checkpoint copies each page once however often the WAL holds it, and under a
-    // steady write load the same B-tree leaves are written again and again (a subject's document,
-    // the idempotency records' last page), so a larger WAL copies far fewer pages in all. The cost:
-    // a WAL file of up to about 40 MB, and fewer but longer checkpoints (bench/README.md has both).
-    private const int WalAutocheckpointPages = 10_000;
-
     // Writes committed together at most; a bound on how long the first of them waits.
     private const int MaxBatch = 256;
     private const string Savepoint = "licenzy_write";
@@ -276,8 +269,7 @@ internal sealed class SqliteDatabase : IDisposable
             // FULL makes a commit durable across power loss, not only across a process kill.
             await using var pragmas = connection.CreateCommand();
             pragmas.CommandText =
-                $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA cache_size = -{WriterCacheKibibytes}; " +
-                $"PRAGMA wal_autocheckpoint = {WalAutocheckpointPages};";
+                $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA cache_size = -{WriterCacheKibibytes};";
             await pragmas.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
