@@ -42,7 +42,10 @@ public sealed partial class BenchRun
         Step("soak: the capacity of this mix, closed loop");
         var capacity = Must(await LoadDriver.ClosedAsync(_licenzy.Endpoint, Connections, _settings.Measure, plan, check), "soak_capacity");
         _report.Details["soak_capacity"] = Describe(capacity);
-        var rate = capacity.PerSecond / 2;
+        // BENCH_SOAK_RATE=<requests/s> fixes the rate instead, to compare two builds at the same load.
+        var rate = double.TryParse(Environment.GetEnvironmentVariable("BENCH_SOAK_RATE"), System.Globalization.CultureInfo.InvariantCulture, out var fixedRate)
+            ? fixedRate
+            : capacity.PerSecond / 2;
         var capacityOffset = capacity.Completed + capacity.Errors + Connections;
         Step($"soak: {_settings.Soak.TotalMinutes:0.#} min of the mix at {rate:N0} req/s (half of {capacity.PerSecond:N0}), {window.TotalSeconds:0} s windows");
 
