@@ -93,8 +93,7 @@ public static class CheckoutApi
         var response = new IdempotentResponse(requestHash, 200,
             JsonSerializer.Serialize(new CheckoutResponse(attemptId, "created", session.Url, caller.Mode.ToWire()), LicenzyJson.Options), now);
         if (recordKey is not null)
-            await state.TryTransactAsync([new StateOperation.Upsert(recordKey, response, earlier?.ETag, MustNotExist: earlier is null,
-                TimeToLive: IdempotentResponse.StoredFor)], ct);
+            await state.TryTransactAsync([response.RecordAs(recordKey, earlier)], ct);
         return response.ToResult(replayed: false);
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Licenzy.Infrastructure.State;
 
 namespace Licenzy.Api.Idempotency;
 
@@ -23,6 +24,14 @@ public sealed record IdempotentResponse(string RequestHash, int Status, string B
     public const string ReplayedHeader = "Idempotent-Replayed";
 
     public bool IsCurrent(DateTimeOffset now) => now - CreatedAt < Retention;
+
+    /// <summary>
+    /// The write that records this response under <paramref name="key"/>: over <paramref name="earlier"/>
+    /// (a record past its retention) only if that is unchanged, else only if the key is still free,
+    /// and kept for <see cref="StoredFor"/>.
+    /// </summary>
+    public StateOperation.Upsert RecordAs(string key, StateEntry<IdempotentResponse>? earlier) =>
+        new(key, this, earlier?.ETag, MustNotExist: earlier is null, TimeToLive: StoredFor);
 
     /// <summary>A key is 1 to 255 printable ASCII characters.</summary>
     public static bool IsValidKey(string key) => key.Length is >= 1 and <= 255 && key.All(c => c is >= ' ' and <= '~');

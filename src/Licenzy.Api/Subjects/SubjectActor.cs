@@ -123,8 +123,7 @@ public sealed class SubjectActor(IStateStoreFactory stores, SubjectReader reader
 
                 var outcome = UsageLedger.Consume(state, request.Units, now);
                 var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
-                writes.Add(new StateOperation.Upsert(idempotencyKey, response, earlier?.ETag, MustNotExist: earlier is null,
-                    TimeToLive: IdempotentResponse.StoredFor));
+                writes.Add(response.RecordAs(idempotencyKey, earlier));
                 answered[idempotencyKey] = response;
                 results.Add(new ConsumeResult(response, Replayed: false, KeyReused: false));
                 consumed |= outcome.Consumed;
