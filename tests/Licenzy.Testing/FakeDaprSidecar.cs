@@ -179,12 +179,6 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         lock (_gate) return _state.TryGetValue((store, key), out var entry) ? entry.ExpiresAt : null;
     }
 
-    /// <summary>The keys of a store that start with <paramref name="prefix"/>, expired or not.</summary>
-    public IReadOnlyList<string> Keys(string store, string prefix)
-    {
-        lock (_gate) return _state.Keys.Where(k => k.Store == store && k.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(k => k.Key).ToList();
-    }
-
     private static IResult Conflict() =>
         Results.Json(new { errorCode = "ERR_STATE_SAVE", message = "possible etag mismatch. error from state store" }, statusCode: 409);
 
