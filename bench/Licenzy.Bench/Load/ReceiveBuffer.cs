@@ -7,7 +7,7 @@ public sealed class ReceiveBuffer
     private int _start;
     private int _end;
 
-    public ReadOnlySpan<byte> Data => _bytes.AsSpan(_start, _end - _start);
+    private ReadOnlySpan<byte> Data => _bytes.AsSpan(_start, _end - _start);
 
     /// <summary>Room to receive into, made by moving the unparsed bytes to the front or growing.</summary>
     public Memory<byte> Free()
@@ -34,15 +34,11 @@ public sealed class ReceiveBuffer
         _end += count;
     }
 
-    public void Consumed(int count) => _start += count;
-
     /// <summary>Takes one complete response off the front, if there is one.</summary>
     public bool TryTake(bool readBody, out WireResponse response)
     {
         if (!ResponseParser.TryParse(Data, readBody, out var length, out response)) return false;
-        Consumed(length);
+        _start += length;
         return true;
     }
-
-    public void Clear() => _start = _end = 0;
 }
