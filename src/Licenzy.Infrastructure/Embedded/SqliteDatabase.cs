@@ -10,7 +10,7 @@ namespace Licenzy.Infrastructure.Embedded;
 /// queue on one in-process gate and take SQLite's write lock at BEGIN (IMMEDIATE), so other
 /// processes on the same file wait their turn instead of failing halfway through a transaction.
 /// The writer keeps one connection open, with its pragmas set once and its statements prepared
-/// once (<see cref="SqliteCommandExtensions.Reused"/>).
+/// once (<see cref="PreparedStatement"/>).
 /// </summary>
 internal sealed class SqliteDatabase : IDisposable
 {
