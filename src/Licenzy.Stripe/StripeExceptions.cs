@@ -28,6 +28,9 @@ public sealed class StripeApiException(
     /// <summary>Stripe rejected the secret key.</summary>
     public bool IsAuthenticationError => HttpStatus == 401;
 
+    /// <summary>The idempotency key was first used with other parameters.</summary>
+    public bool IsIdempotencyMismatch => HttpStatus == 400 && ErrorType == "idempotency_error";
+
     /// <summary>The requested object does not exist for this key.</summary>
     public bool IsNotFound => HttpStatus == 404;
 }

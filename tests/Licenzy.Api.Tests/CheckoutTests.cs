@@ -137,6 +137,44 @@ public abstract class CheckoutTests(LicenzyApp app)
     }
 
     [Fact]
+    public async Task Parallel_first_tries_of_one_key_get_one_answer_and_one_of_them_is_not_a_replay()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var body = new { subject_ref = "user_1", product_code = TestTenant.DayPass };
+        // All of them past Licenzy's check for an earlier answer before any has recorded one.
+        var hold = app.Stripe.HoldNext("/v1/checkout/sessions", count: 4);
+
+        var sending = Enumerable.Range(0, 4).Select(_ => Send(tenant, "raced-key", body)).ToArray();
+        await hold.AllArrived.WaitAsync(TimeSpan.FromSeconds(30));
+        hold.Release();
+        var responses = await Task.WhenAll(sending);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+        Assert.Single(bodies.Distinct());
+        Assert.Single(responses, r => !r.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(3, responses.Count(r => r.Headers.TryGetValues("Idempotent-Replayed", out var v) && v.Single() == "true"));
+        Assert.Single(app.Stripe.CheckoutSessions, s => s.SecretKey == tenant.SecretKey && s.Form["metadata[licenzy_subject]"] == "user_1");
+    }
+
+    [Fact]
+    public async Task Parallel_first_tries_of_one_key_with_two_bodies_create_one_session_and_refuse_the_other()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var hold = app.Stripe.HoldNext("/v1/checkout/sessions", count: 2);
+
+        var sending = new[] { "user_1", "user_2" }
+            .Select(subject => Send(tenant, "raced-bodies", new { subject_ref = subject, product_code = TestTenant.DayPass })).ToArray();
+        await hold.AllArrived.WaitAsync(TimeSpan.FromSeconds(30));
+        hold.Release();
+        var responses = await Task.WhenAll(sending);
+
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        await responses.Single(r => r.StatusCode != HttpStatusCode.OK).AssertProblemAsync(HttpStatusCode.Conflict, "idempotency_key_reused");
+        Assert.Single(app.Stripe.CheckoutSessions, s => s.SecretKey == tenant.SecretKey);
+    }
+
+    [Fact]
     public async Task The_same_key_with_another_body_is_refused()
     {
         var tenant = await TestTenant.CreateAsync(app);

@@ -142,6 +142,18 @@ public sealed class StripeStandIn : IAsyncDisposable
     /// </summary>
     public void DelayNext(string path, TimeSpan delay) => Inject(path, 1, new Injected(Injection.Delay, Delay: delay));
 
+    /// <summary>
+    /// The next <paramref name="count"/> requests to <paramref name="path"/> wait, unanswered, until the
+    /// returned hold is released; it says when all of them have arrived. Lets a test line requests up
+    /// at Stripe's door without guessing at timing.
+    /// </summary>
+    public StandInHold HoldNext(string path, int count)
+    {
+        var hold = new StandInHold(count);
+        Inject(path, count, new Injected(Injection.Hold, Hold: hold));
+        return hold;
+    }
+
     /// <summary>How many requests arrived at <paramref name="path"/>, whatever they were answered.</summary>
     public int RequestCount(string path)
     {
@@ -207,6 +219,20 @@ public sealed class StripeStandIn : IAsyncDisposable
                         http.Abort();
                         return;
                     }
+                }
+
+                await next(http);
+                return;
+            case Injection.Hold:
+                what.Hold!.Arrive();
+                try
+                {
+                    await what.Hold.Released.WaitAsync(http.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    http.Abort();
+                    return;
                 }
 
                 await next(http);
@@ -436,9 +462,11 @@ public sealed class StripeStandIn : IAsyncDisposable
         Fail, // answer with Status and an api_error envelope
         Drop, // close the connection without an answer
         Delay, // wait, then answer normally
+        Hold, // wait for the test to release it, then answer normally
     }
 
-    private sealed record Injected(Injection Kind, int Status = 0, bool? ShouldRetry = null, TimeSpan Delay = default);
+    private sealed record Injected(
+        Injection Kind, int Status = 0, bool? ShouldRetry = null, TimeSpan Delay = default, StandInHold? Hold = null);
 
     private sealed record Price(string Id, bool Active, bool Livemode, string Type)
     {
@@ -457,5 +485,26 @@ public sealed class StripeStandIn : IAsyncDisposable
                 : null,
             ["created"] = 1_700_000_000,
         };
+    }
+}
+
+/// <summary>Requests held by <see cref="StripeStandIn.HoldNext"/>.</summary>
+public sealed class StandInHold(int count)
+{
+    private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _waiting = count;
+
+    /// <summary>Completes once every held request has arrived.</summary>
+    public Task AllArrived => _arrived.Task;
+
+    internal Task Released => _released.Task;
+
+    /// <summary>Lets the held requests (and any still to come) through.</summary>
+    public void Release() => _released.TrySetResult();
+
+    internal void Arrive()
+    {
+        if (Interlocked.Decrement(ref _waiting) == 0) _arrived.TrySetResult();
     }
 }

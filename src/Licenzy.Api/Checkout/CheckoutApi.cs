@@ -51,12 +51,7 @@ public static class CheckoutApi
         if (recordKey is not null)
         {
             earlier = await state.GetAsync<IdempotentResponse>(recordKey, ct);
-            if (earlier is not null && earlier.Value.IsCurrent(clock.GetUtcNow()))
-            {
-                return earlier.Value.RequestHash == requestHash
-                    ? earlier.Value.ToResult(replayed: true)
-                    : ApiError.IdempotencyKeyReused().ToResult();
-            }
+            if (earlier is not null && earlier.Value.IsCurrent(clock.GetUtcNow())) return AsRetryOf(earlier.Value, requestHash);
         }
 
         var secretKey = await tenants.StripeSecretKeyAsync(caller.TenantId, caller.Mode, ct);
@@ -80,6 +75,12 @@ public static class CheckoutApi
                 Metadata = CheckoutMetadata.For(caller.TenantId, caller.Mode, subjectRef!, product.Code, attemptId),
             }, idempotencyKey: $"licenzy-{attemptId}", ct);
         }
+        catch (StripeApiException e) when (e.IsIdempotencyMismatch)
+        {
+            // Stripe's key follows from the caller's, so a racing request with the same key and
+            // another body reached Stripe first.
+            return ApiError.IdempotencyKeyReused().ToResult();
+        }
         catch (StripeException e)
         {
             return ApiError.StripeError($"Stripe could not create the checkout session: {e.Message}").ToResult();
@@ -92,10 +93,19 @@ public static class CheckoutApi
             new CheckoutAttempt(attemptId, subjectRef!, product.Code, session.Id, now), ct);
         var response = new IdempotentResponse(requestHash, 200,
             JsonSerializer.Serialize(new CheckoutResponse(attemptId, "created", session.Url, caller.Mode.ToWire()), LicenzyJson.Options), now);
-        if (recordKey is not null)
-            await state.TryTransactAsync([response.RecordAs(recordKey, earlier)], ct);
+        if (recordKey is not null && !await state.TryTransactAsync([response.RecordAs(recordKey, earlier)], ct))
+        {
+            // A request with the same key, racing this one, recorded its answer first: this one is its
+            // retry, answered the way a later retry would be (the same session, since Stripe's key is shared).
+            var first = await state.GetAsync<IdempotentResponse>(recordKey, ct);
+            if (first is not null) return AsRetryOf(first.Value, requestHash);
+        }
         return response.ToResult(replayed: false);
     }
+
+    /// <summary>The answer to a request whose key already has one: that answer again, or a conflict for another body.</summary>
+    private static IResult AsRetryOf(IdempotentResponse earlier, string requestHash) =>
+        earlier.RequestHash == requestHash ? earlier.ToResult(replayed: true) : ApiError.IdempotencyKeyReused().ToResult();
 
     private static ApiError UnknownProduct(string code) =>
         new(404, "unknown_product", "Unknown product",
