@@ -47,6 +47,13 @@ public static class ComponentsRegistration
             ? binding
             : ComponentsBinding.Embedded;
 
+    /// <summary>
+    /// Whether this process makes every change to its stores (the embedded binding: its actors, its
+    /// writer), so that what it reads may be kept until it changes it itself. With Dapr, actor turns
+    /// and setup calls may run in another replica.
+    /// </summary>
+    public static bool ProcessIsTheOnlyWriter(IConfiguration configuration) => BindingOf(configuration) == ComponentsBinding.Embedded;
+
     private static void AddEmbeddedBinding(IServiceCollection services)
     {
         services.TryAddSingleton<SqliteDatabase>();

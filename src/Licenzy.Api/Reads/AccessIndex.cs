@@ -40,8 +40,7 @@ public sealed class AccessIndex
     public AccessIndex(IOptions<ApiOptions> options, IConfiguration configuration)
     {
         _capacity = options.Value.AccessIndexCapacity;
-        // As the read caches: only where this process is the one writer of the file's subjects.
-        IsOn = _capacity > 0 && ComponentsRegistration.BindingOf(configuration) == ComponentsBinding.Embedded;
+        IsOn = _capacity > 0 && ComponentsRegistration.ProcessIsTheOnlyWriter(configuration);
         for (var i = 0; i < StripeCount; i++) _stripes[i] = new Stripe();
     }
 

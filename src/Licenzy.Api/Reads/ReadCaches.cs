@@ -19,7 +19,7 @@ public sealed class ReadCaches
     public ReadCaches(IOptions<ApiOptions> options, IConfiguration configuration)
     {
         var capacity = options.Value.ReadCacheCapacity;
-        if (capacity <= 0 || ComponentsRegistration.BindingOf(configuration) != ComponentsBinding.Embedded) return;
+        if (capacity <= 0 || !ComponentsRegistration.ProcessIsTheOnlyWriter(configuration)) return;
         // Unknown subjects are cached too: "no access" is the commonest answer for free users.
         Subjects = new ReadCache<SubjectState>(capacity, cacheMissing: true);
         // Unknown keys are not, so random keys cannot fill the cache.
