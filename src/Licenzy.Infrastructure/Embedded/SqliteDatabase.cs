@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Licenzy.Infrastructure.Embedded;
@@ -10,7 +12,9 @@ namespace Licenzy.Infrastructure.Embedded;
 /// queue on one in-process gate and take SQLite's write lock at BEGIN (IMMEDIATE), so other
 /// processes on the same file wait their turn instead of failing halfway through a transaction.
 /// The writer keeps one connection open, with its pragmas set once and its statements prepared
-/// once (<see cref="PreparedStatement"/>).
+/// once (<see cref="PreparedStatement"/>). Checkpoints, which copy the WAL's pages back into the
+/// database file, run on a thread of their own (<see cref="Checkpoint"/>) rather than inside the
+/// writer's commits.
 /// </summary>
 internal sealed class SqliteDatabase : IDisposable
 {
@@ -28,6 +32,16 @@ internal sealed class SqliteDatabase : IDisposable
     private const int MaxBatch = 256;
     private const string Savepoint = "licenzy_write";
 
+    // A checkpoint copies each page once however often the WAL holds it, and the subjects' pages
+    // are written again and again; so checkpoints come after this many committed writes (about
+    // twice as many WAL pages), or a second after the first write since the last one.
+    private const int CheckpointAfterWrites = 4_000;
+    private static readonly TimeSpan CheckpointAtLeastEvery = TimeSpan.FromSeconds(1);
+
+    // The writer's own checkpoint, as SQLite runs it at the end of a commit, only as a bound on the
+    // WAL should the checkpoint thread fall behind (SQLite's default is 1,000 pages).
+    private const int WriterCheckpointPages = 20_000;
+
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private int _writerStarted;
@@ -36,8 +50,18 @@ internal sealed class SqliteDatabase : IDisposable
     private readonly SemaphoreSlim _initializeGate = new(1, 1);
     private volatile bool _initialized;
 
-    public SqliteDatabase(IOptions<ComponentsOptions> options)
+    private readonly ILogger<SqliteDatabase> _log;
+    private readonly AutoResetEvent _checkpointDue = new(false);
+    private int _writesSinceCheckpoint;
+    private volatile bool _disposed;
+    // Only the checkpoint thread (or a test calling Checkpoint) touches it.
+    private SqliteConnection? _checkpointConnection;
+    private readonly Lock _checkpointLock = new();
+    private int _completedCheckpoints;
+
+    public SqliteDatabase(IOptions<ComponentsOptions> options, ILogger<SqliteDatabase>? log = null)
     {
+        _log = log ?? NullLogger<SqliteDatabase>.Instance;
         FolderPath = Path.GetFullPath(options.Value.DataPath);
         FilePath = Path.Combine(FolderPath, FileName);
         ConnectionString = new SqliteConnectionStringBuilder
@@ -159,10 +183,105 @@ internal sealed class SqliteDatabase : IDisposable
         // A thread of its own, blocking while idle: woken by the OS when a write arrives, rather than
         // queued behind the requests' work items on the thread pool when the cores are busy.
         new Thread(WriteLoop) { IsBackground = true, Name = "licenzy-sqlite-writer" }.Start();
+        new Thread(CheckpointLoop) { IsBackground = true, Name = "licenzy-sqlite-checkpoint" }.Start();
     }
 
-    /// <summary>Stops taking writes; the writer finishes those queued and closes its connection.</summary>
-    public void Dispose() => _writes.Writer.TryComplete();
+    /// <summary>
+    /// Stops taking writes; the writer finishes those queued and closes its connection, and the
+    /// checkpoint thread stops (SQLite checkpoints what is left when the last connection closes).
+    /// </summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _writes.Writer.TryComplete();
+        _checkpointDue.Set();
+    }
+
+    /// <summary>Counts committed writes and wakes the checkpoint thread for the first one and at the threshold.</summary>
+    private void Committed(int writes)
+    {
+        var after = Interlocked.Add(ref _writesSinceCheckpoint, writes);
+        var before = after - writes;
+        if (before == 0 || (before < CheckpointAfterWrites && after >= CheckpointAfterWrites)) _checkpointDue.Set();
+    }
+
+    private void CheckpointLoop()
+    {
+        try
+        {
+            while (!_disposed)
+            {
+                // Idle until something is written, then until the threshold or a second later.
+                _checkpointDue.WaitOne();
+                if (_disposed) break;
+                if (Volatile.Read(ref _writesSinceCheckpoint) < CheckpointAfterWrites)
+                    _checkpointDue.WaitOne(CheckpointAtLeastEvery);
+                if (_disposed) break;
+                Interlocked.Exchange(ref _writesSinceCheckpoint, 0);
+                try
+                {
+                    if (Checkpoint()) Interlocked.Increment(ref _completedCheckpoints);
+                }
+                catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+                {
+                    // The next round, or the writer's own checkpoint, copies what this one could not.
+                    _log.LogWarning(exception, "Checkpointing {File} failed; trying again after the next writes", FilePath);
+                    lock (_checkpointLock)
+                    {
+                        _checkpointConnection?.Dispose();
+                        _checkpointConnection = null;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            lock (_checkpointLock)
+            {
+                _checkpointConnection?.Dispose();
+                _checkpointConnection = null;
+            }
+        }
+    }
+
+    /// <summary>How many of the checkpoint thread's rounds copied the whole WAL.</summary>
+    internal int CompletedCheckpoints => Volatile.Read(ref _completedCheckpoints);
+
+    /// <summary>
+    /// Copies the WAL's pages into the database file in two passes. The first runs beside the
+    /// writer, which goes on committing; the second holds the writer off and copies only what was
+    /// committed during the first, so that the WAL is then wholly copied and the next commit
+    /// starts it again from its beginning (unless a reader still needs its older pages). Returns
+    /// whether every page in the WAL was copied.
+    /// </summary>
+    internal bool Checkpoint()
+    {
+        lock (_checkpointLock)
+        {
+            var connection = _checkpointConnection ??= OpenConfiguredAsync(CancellationToken.None).GetAwaiter().GetResult();
+            if (CheckpointPass(connection)) return true;
+            _writeGate.Wait(CancellationToken.None);
+            try
+            {
+                return CheckpointPass(connection);
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        }
+    }
+
+    /// <summary>One passive checkpoint: whether it found every page of the WAL copied at its end.</summary>
+    private static bool CheckpointPass(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return false;
+        // busy, pages in the WAL, pages of it copied.
+        return reader.GetInt64(0) == 0 && reader.GetInt64(1) == reader.GetInt64(2);
+    }
 
     private void WriteLoop()
     {
@@ -183,7 +302,7 @@ internal sealed class SqliteDatabase : IDisposable
                 _writeGate.Wait(CancellationToken.None);
                 try
                 {
-                    CommitBatchAsync(batch).GetAwaiter().GetResult();
+                    if (CommitBatchAsync(batch).GetAwaiter().GetResult()) Committed(batch.Count);
                 }
                 finally
                 {
@@ -198,7 +317,8 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
-    private async Task CommitBatchAsync(List<PendingWrite> batch)
+    /// <summary>Runs and commits one group; false when nothing of it was committed.</summary>
+    private async Task<bool> CommitBatchAsync(List<PendingWrite> batch)
     {
         try
         {
@@ -253,9 +373,10 @@ internal sealed class SqliteDatabase : IDisposable
                 write.Fail(exception);
                 write.Complete();
             }
-            return;
+            return false;
         }
         foreach (var write in batch) write.Complete();
+        return true;
     }
 
     private async Task<SqliteConnection> OpenConfiguredAsync(CancellationToken cancellationToken)
@@ -269,7 +390,8 @@ internal sealed class SqliteDatabase : IDisposable
             // FULL makes a commit durable across power loss, not only across a process kill.
             await using var pragmas = connection.CreateCommand();
             pragmas.CommandText =
-                $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA cache_size = -{WriterCacheKibibytes};";
+                $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA cache_size = -{WriterCacheKibibytes}; " +
+                $"PRAGMA wal_autocheckpoint = {WriterCheckpointPages};";
             await pragmas.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
