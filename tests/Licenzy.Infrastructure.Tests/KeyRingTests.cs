@@ -95,7 +95,8 @@ public sealed class KeyRingTests : IDisposable
         using var rsa = RSA.Create(2048);
         var request = new CertificateRequest("CN=licenzy-key-ring-test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-        using var exported = withPrivateKey ? certificate : X509CertificateLoader.LoadCertificate(certificate.RawData);
+        using var publicOnly = X509CertificateLoader.LoadCertificate(certificate.RawData);
+        var exported = withPrivateKey ? certificate : publicOnly;
         Directory.CreateDirectory(_folder.Path);
         var path = Path.Combine(_folder.Path, name);
         File.WriteAllBytes(path, exported.Export(X509ContentType.Pkcs12, Password));

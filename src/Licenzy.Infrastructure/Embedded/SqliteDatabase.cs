@@ -54,7 +54,7 @@ internal sealed class SqliteDatabase : IDisposable
     private readonly AutoResetEvent _checkpointDue = new(false);
     private int _writesSinceCheckpoint;
     private volatile bool _disposed;
-    // Only the checkpoint thread (or a test calling Checkpoint) touches it.
+    // Used under _checkpointLock: by the checkpoint thread, or a test calling Checkpoint.
     private SqliteConnection? _checkpointConnection;
     private readonly Lock _checkpointLock = new();
     private int _completedCheckpoints;
@@ -222,25 +222,27 @@ internal sealed class SqliteDatabase : IDisposable
                 {
                     if (Checkpoint()) Interlocked.Increment(ref _completedCheckpoints);
                 }
-                catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+                catch (Exception exception)
                 {
-                    // The next round, or the writer's own checkpoint, copies what this one could not.
+                    // Never the end of the thread (nor, unhandled, of the process): the next round, or
+                    // the writer's own checkpoint, copies what this one could not, on a fresh connection.
                     _log.LogWarning(exception, "Checkpointing {File} failed; trying again after the next writes", FilePath);
-                    lock (_checkpointLock)
-                    {
-                        _checkpointConnection?.Dispose();
-                        _checkpointConnection = null;
-                    }
+                    CloseCheckpointConnection();
                 }
             }
         }
         finally
         {
-            lock (_checkpointLock)
-            {
-                _checkpointConnection?.Dispose();
-                _checkpointConnection = null;
-            }
+            CloseCheckpointConnection();
+        }
+    }
+
+    private void CloseCheckpointConnection()
+    {
+        lock (_checkpointLock)
+        {
+            _checkpointConnection?.Dispose();
+            _checkpointConnection = null;
         }
     }
 
