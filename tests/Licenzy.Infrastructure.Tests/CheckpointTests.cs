@@ -77,6 +77,19 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public async Task A_checkpoint_before_any_write_finds_nothing_to_copy_and_breaks_nothing()
+    {
+        using var host = TestHost.Build(_folder);
+        var database = host.Services.GetRequiredService<SqliteDatabase>();
+        var store = host.Services.GetRequiredService<IStateStoreFactory>().Get(Components.StateStore);
+
+        Assert.True(database.Checkpoint());
+        await store.SaveAsync("row|1", new Row(1, "one"));
+
+        Assert.Equal(1, (await store.GetAsync<Row>("row|1"))!.Value.Number);
+    }
+
+    [Fact]
     public async Task The_checkpoint_thread_runs_by_itself_after_writes()
     {
         using var host = TestHost.Build(_folder);

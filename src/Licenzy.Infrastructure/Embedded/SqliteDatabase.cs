@@ -258,6 +258,8 @@ internal sealed class SqliteDatabase : IDisposable
     /// </summary>
     internal bool Checkpoint()
     {
+        // The thread only starts after the first write, but a caller may come before any: the file must exist.
+        InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         lock (_checkpointLock)
         {
             var connection = _checkpointConnection ??= OpenConfiguredAsync(CancellationToken.None).GetAwaiter().GetResult();
