@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using Licenzy.Infrastructure.Secrets;
 
 namespace Licenzy.Deployment.Tests;
 
@@ -41,6 +42,54 @@ public sealed class KustomizeBuildTests
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    [KubectlFact]
+    public async Task The_keyring_certificate_component_gives_both_apps_the_certificate_and_its_password()
+    {
+        // An overlay as an operator would write it: the deployment plus the component.
+        var overlay = Directory.CreateTempSubdirectory("licenzy-overlay-");
+        try
+        {
+            var k8s = Path.GetRelativePath(overlay.FullName, Repository.PathOf("k8s")).Replace('\\', '/');
+            await File.WriteAllTextAsync(Path.Combine(overlay.FullName, "kustomization.yaml"), $"""
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources:
+                  - {k8s}
+                components:
+                  - {k8s}/keyring-certificate
+                """);
+            var file = Path.Combine(overlay.FullName, "built.yaml");
+            await File.WriteAllTextAsync(file, await KustomizeAsync(overlay.FullName));
+
+            var deployments = Yaml.Load(file).Where(d => d.Kind == "Deployment").ToList();
+            Assert.Equal(AppIds.All.Order(StringComparer.Ordinal), deployments.Select(d => d.Name ?? "").Order(StringComparer.Ordinal));
+            foreach (var deployment in deployments)
+            {
+                var volume = Yaml.Objects(KubernetesManifests.PodSpec(deployment)["volumes"])
+                    .Single(v => Yaml.Text(v["secret"]?["secretName"]) == "licenzy-keyring-certificate");
+                var item = Yaml.Objects(volume["secret"]?["items"]).Single(i => Yaml.Text(i["key"]) == "ring.pfx");
+                var container = KubernetesManifests.Containers(deployment).Single();
+                var mount = Yaml.Objects(container["volumeMounts"]).Single(m => Yaml.Text(m["name"]) == Yaml.Text(volume["name"]));
+                Assert.True(Yaml.Text(mount["readOnly"]) == "true", $"{deployment} mounts the certificate writable.");
+
+                var environment = KubernetesManifests.Environment(container);
+                var path = environment[SecretsRegistration.CertificatePathKey.Replace(":", "__", StringComparison.Ordinal)];
+                Assert.Equal($"{Yaml.Text(mount["mountPath"])}/{Yaml.Text(item["path"])}", Yaml.Text(path["value"]));
+                var password = environment[SecretsRegistration.CertificatePasswordKey.Replace(":", "__", StringComparison.Ordinal)];
+                Assert.Equal("licenzy-keyring-certificate", Yaml.Text(password["valueFrom"]?["secretKeyRef"]?["name"]));
+                Assert.Equal("password", Yaml.Text(password["valueFrom"]?["secretKeyRef"]?["key"]));
+            }
+
+            var results = await ManifestValidator.ValidateAsync([file]);
+            var failures = results.Where(r => r.Result == "invalid" || (r.Result == "unknown" && r.ApiVersion != "dapr.io/v1alpha1")).ToList();
+            Assert.True(failures.Count == 0, "The overlay has objects that are not valid:\n" + string.Join("\n", failures));
+        }
+        finally
+        {
+            overlay.Delete(recursive: true);
         }
     }
 
