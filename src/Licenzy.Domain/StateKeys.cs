@@ -29,7 +29,10 @@ public static class StateKeys
     }
 
     /// <summary>An API key record, found by the hash of the key: the key itself is never stored.</summary>
-    public static string ApiKeyByHash(string keyHash) => $"apikey|{keyHash}";
+    public static string ApiKeyByHash(string keyHash) => ApiKeyByHashPrefix + keyHash;
+
+    /// <summary>What <see cref="ApiKeyByHash"/> puts before the hash.</summary>
+    public const string ApiKeyByHashPrefix = "apikey|";
 
     public static string ApiKeys(string tenantId, Mode mode) => $"apikeys|{tenantId}|{mode.ToWire()}";
 

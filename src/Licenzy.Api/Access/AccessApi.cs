@@ -23,7 +23,7 @@ public static class AccessApi
         string SubjectRef, bool Allowed, long Version, DateTimeOffset AsOf,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Feature);
 
-    private static async Task<Results<Ok<AccessCheckResponse>, ProblemHttpResult>> Check(
+    private static async ValueTask<Results<Ok<AccessCheckResponse>, ProblemHttpResult>> Check(
         HttpRequest request, SubjectReader subjects, TimeProvider clock, CancellationToken ct)
     {
         var caller = request.HttpContext.Caller();

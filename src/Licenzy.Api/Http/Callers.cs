@@ -29,7 +29,7 @@ public static class Callers
         {
             var http = context.HttpContext;
             var keys = http.RequestServices.GetRequiredService<ApiKeys>();
-            var record = await keys.ResolveAsync(BearerTokens.From(http.Request), http.RequestAborted);
+            var record = await keys.ResolveAsync(BearerTokens.SpanFrom(http.Request), http.RequestAborted);
             if (record is null) return ApiError.InvalidApiKey().ToResult();
             http.Items[ItemKey] = new RuntimeCaller(record.TenantId, record.Mode, record.Id);
             return await next(context);

@@ -7,7 +7,7 @@ namespace Licenzy.Api.Http;
 public static class RuntimeRequests
 {
     /// <summary>Reads a runtime body, refusing <c>mode</c> (the key selects it) and checking subject_ref.</summary>
-    public static async Task<(JsonBody? Body, string? SubjectRef, ApiError? Error)> ReadAsync(HttpRequest request, CancellationToken ct)
+    public static async ValueTask<(JsonBody? Body, string? SubjectRef, ApiError? Error)> ReadAsync(HttpRequest request, CancellationToken ct)
     {
         var (body, error) = await JsonBody.ReadAsync(request, JsonBody.RuntimeLimit, ct);
         if (error is not null) return (null, null, error);

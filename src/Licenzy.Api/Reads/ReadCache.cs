@@ -42,6 +42,21 @@ public sealed class ReadCache<T>(int capacity, bool cacheMissing) where T : clas
         return value;
     }
 
+    /// <summary>
+    /// The cached value of a key given as characters, without making a string of them (the hot
+    /// path's lookups); false when it is not cached. A miss is the caller's to load with <see cref="GetAsync"/>.
+    /// </summary>
+    public bool TryGetCached(ReadOnlySpan<char> key, out T? value)
+    {
+        if (_entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var hit))
+        {
+            value = hit.Value;
+            return true;
+        }
+        value = null;
+        return false;
+    }
+
     /// <summary>Call before writing <paramref name="key"/>; dispose once the write is committed (or failed).</summary>
     public IDisposable BeginWrite(string key)
     {

@@ -27,6 +27,8 @@ public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimePr
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     private const int RandomLength = 32;
+    private const int KeyLength = 8 + RandomLength;
+    private const int HashLength = 2 * SHA256.HashSizeInBytes;
 
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
@@ -71,33 +73,60 @@ public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimePr
         }
     }
 
-    /// <summary>The key's record when the key is well-formed, known and not revoked; otherwise null.</summary>
-    public async Task<ApiKeyRecord?> ResolveAsync(string? key, CancellationToken ct)
+    /// <summary>
+    /// The key's record when the key is well-formed, known and not revoked; otherwise null. A key
+    /// in the cache is answered without allocating: it runs on every runtime call.
+    /// </summary>
+    public ValueTask<ApiKeyRecord?> ResolveAsync(ReadOnlySpan<char> key, CancellationToken ct)
     {
-        if (!IsWellFormed(key, out var mode)) return null;
-        var stateKey = StateKeys.ApiKeyByHash(Hash(key!));
-        var record = caches.ApiKeys is { } cache
-            ? await cache.GetAsync(stateKey, LoadAsync, ct)
-            : await LoadAsync(stateKey, ct);
-        return record is not null && record.Mode == mode ? record : null;
+        if (!IsWellFormed(key, out var mode)) return ValueTask.FromResult<ApiKeyRecord?>(null);
+        Span<char> stateKey = stackalloc char[StateKeys.ApiKeyByHashPrefix.Length + HashLength];
+        StateKeys.ApiKeyByHashPrefix.CopyTo(stateKey);
+        WriteHash(key, stateKey[StateKeys.ApiKeyByHashPrefix.Length..]);
+        if (caches.ApiKeys is not { } cache) return LoadAsync(new string(stateKey), mode, cache: null, ct);
+        return cache.TryGetCached(stateKey, out var cached)
+            ? ValueTask.FromResult(OfMode(cached, mode))
+            : LoadAsync(new string(stateKey), mode, cache, ct);
     }
+
+    private async ValueTask<ApiKeyRecord?> LoadAsync(string stateKey, Mode mode, ReadCache<ApiKeyRecord>? cache, CancellationToken ct) =>
+        OfMode(cache is null ? await LoadAsync(stateKey, ct) : await cache.GetAsync(stateKey, LoadAsync, ct), mode);
 
     private async Task<ApiKeyRecord?> LoadAsync(string stateKey, CancellationToken ct) =>
         (await _state.GetAsync<ApiKeyRecord>(stateKey, ct))?.Value;
 
-    private static bool IsWellFormed(string? key, out Mode mode)
+    private static ApiKeyRecord? OfMode(ApiKeyRecord? record, Mode mode) => record is not null && record.Mode == mode ? record : null;
+
+    private static bool IsWellFormed(ReadOnlySpan<char> key, out Mode mode)
     {
         mode = default;
-        if (key is null || key.Length != "lz_test_".Length + RandomLength) return false;
+        if (key.Length != KeyLength) return false;
         if (key.StartsWith("lz_test_", StringComparison.Ordinal)) mode = Mode.Test;
         else if (key.StartsWith("lz_live_", StringComparison.Ordinal)) mode = Mode.Live;
         else return false;
-        foreach (var c in key.AsSpan(8))
+        foreach (var c in key[8..])
         {
             if (!char.IsAsciiLetterOrDigit(c)) return false;
         }
         return true;
     }
 
-    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    /// <summary>The lower-case hex SHA-256 of a key's UTF-8 bytes, written into <paramref name="hex"/> (64 characters).</summary>
+    private static void WriteHash(ReadOnlySpan<char> key, Span<char> hex)
+    {
+        // Keys are ASCII and KeyLength long (IsWellFormed, CreateAsync), so one byte a character.
+        if (key.Length != KeyLength || !Ascii.IsValid(key)) throw new ArgumentException("Not a runtime key.", nameof(key));
+        Span<byte> bytes = stackalloc byte[KeyLength];
+        Encoding.ASCII.GetBytes(key, bytes);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes, hash);
+        Convert.TryToHexStringLower(hash, hex, out _);
+    }
+
+    private static string Hash(string key)
+    {
+        Span<char> hex = stackalloc char[HashLength];
+        WriteHash(key, hex);
+        return new string(hex);
+    }
 }

@@ -16,6 +16,13 @@ public static class BearerTokens
         return header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : null;
     }
 
+    /// <summary>The same token as <see cref="From"/>, without copying it; empty when there is none.</summary>
+    public static ReadOnlySpan<char> SpanFrom(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header.AsSpan(Scheme.Length).Trim() : [];
+    }
+
     /// <summary>Compares hashes, so neither the content nor the length of the secret leaks through timing.</summary>
     public static bool SameSecret(string sent, string configured) =>
         CryptographicOperations.FixedTimeEquals(

@@ -15,19 +15,48 @@ public sealed class JsonBody
     public const int SetupLimit = 64 * 1024;
 
     private readonly JsonElement _root;
-    private readonly Dictionary<string, string[]> _errors = new(StringComparer.Ordinal);
+    // Made on the first error: most bodies have none.
+    private Dictionary<string, string[]>? _errors;
 
     private JsonBody(JsonElement root) => _root = root;
 
-    public static async Task<(JsonBody? Body, ApiError? Error)> ReadAsync(HttpRequest request, int limit, CancellationToken ct)
+    public static async ValueTask<(JsonBody? Body, ApiError? Error)> ReadAsync(HttpRequest request, int limit, CancellationToken ct)
     {
         if (request.ContentLength > limit) return (null, ApiError.RequestTooLarge(limit));
 
-        var (bytes, tooLarge) = await ReadBytesAsync(request.Body, limit, ct);
-        if (tooLarge) return (null, ApiError.RequestTooLarge(limit));
-        if (bytes.Length == 0) return (null, ApiError.InvalidRequest("The request body must be a JSON object."));
+        // Straight from the connection's buffers: no copy of the body before it is parsed.
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var read = await reader.ReadAsync(ct);
+            var buffer = read.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.End);
+                return (null, ApiError.RequestTooLarge(limit));
+            }
+            if (!read.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                continue;
+            }
+            try
+            {
+                return Parse(buffer);
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.End);
+            }
+        }
+    }
+
+    private static (JsonBody? Body, ApiError? Error) Parse(ReadOnlySequence<byte> bytes)
+    {
+        if (bytes.IsEmpty) return (null, ApiError.InvalidRequest("The request body must be a JSON object."));
         try
         {
+            // Parsed over the connection's buffers, then cloned: the clone owns its bytes once they are released.
             using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 return (null, ApiError.InvalidRequest("The request body must be a JSON object."));
@@ -62,12 +91,15 @@ public sealed class JsonBody
 
     public bool Has(string name) => _root.TryGetProperty(name, out _);
 
-    public bool HasErrors => _errors.Count > 0;
+    public bool HasErrors => _errors is { Count: > 0 };
 
-    public ApiError ValidationError() =>
-        ApiError.InvalidRequest("Some fields are missing or not valid: " + string.Join(", ", _errors.Keys) + ".", _errors);
+    public ApiError ValidationError()
+    {
+        var errors = _errors ?? [];
+        return ApiError.InvalidRequest("Some fields are missing or not valid: " + string.Join(", ", errors.Keys) + ".", errors);
+    }
 
-    public void AddError(string field, string message) => _errors[field] = [message];
+    public void AddError(string field, string message) => (_errors ??= new(StringComparer.Ordinal))[field] = [message];
 
     /// <summary>A string field; null (and an error when required) when absent, null or of another type.</summary>
     public string? String(string name, bool required, int maxLength)
