@@ -9,12 +9,8 @@ public static class BearerTokens
 {
     private const string Scheme = "Bearer ";
 
-    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null when there is none.</summary>
-    public static string? From(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : null;
-    }
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null when there is none (or it is empty).</summary>
+    public static string? From(HttpRequest request) => SpanFrom(request) is { IsEmpty: false } token ? token.ToString() : null;
 
     /// <summary>The same token as <see cref="From"/>, without copying it; empty when there is none.</summary>
     public static ReadOnlySpan<char> SpanFrom(HttpRequest request)
