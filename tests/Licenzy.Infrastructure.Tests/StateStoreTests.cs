@@ -272,7 +272,7 @@ public sealed class StateStoreTests : IDisposable
             ? _store.TrySaveAsync($"good-{i}", new Balance(i, "good"), etag: null)
             : database.WriteAsync((transaction, _) =>
             {
-                StateRows.Upsert(transaction, Components.StateStore, $"undone-{i}", """{"units_left":1,"owner":"undone"}""", null);
+                StateRows.Upsert(transaction, Components.StateStore, $"undone-{i}", """{"units_left":1,"owner":"undone"}"""u8.ToArray(), null);
                 PreparedStatement.For(transaction, "INSERT INTO state (store, key, value, etag) VALUES (?1, ?2, NULL, 1);")
                     .Bind(1, Components.StateStore).Bind(2, $"broken-{i}")
                     .Execute();

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
@@ -38,7 +39,7 @@ internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, 
     {
         var stored = await database.TryWriteAsync(async (transaction, token) =>
         {
-            if (StateRows.TryInsert(transaction, store, key, json, null, clock.GetUtcNow().ToUnixTimeMilliseconds()) is null) return false;
+            if (StateRows.TryInsert(transaction, store, key, Encoding.UTF8.GetBytes(json), null, clock.GetUtcNow().ToUnixTimeMilliseconds()) is null) return false;
             await EnqueueAsync(transaction, topic, messageId, json, null, token);
             return true;
         }, cancellationToken);

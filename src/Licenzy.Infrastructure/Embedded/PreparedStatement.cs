@@ -41,6 +41,9 @@ internal sealed class PreparedStatement
 
     public PreparedStatement Bind(int position, string value) => Checked(raw.sqlite3_bind_text(_statement, position, value));
 
+    /// <summary>Text given as UTF-8 bytes, as the serializer writes it: no string in between.</summary>
+    public PreparedStatement BindUtf8(int position, ReadOnlySpan<byte> value) => Checked(raw.sqlite3_bind_text(_statement, position, value));
+
     public PreparedStatement Bind(int position, long value) => Checked(raw.sqlite3_bind_int64(_statement, position, value));
 
     public PreparedStatement Bind(int position, long? value) =>

@@ -108,7 +108,7 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
     public Task<bool> TrySaveAsync<T>(string key, T value, string? etag, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
+        var json = JsonSerializer.SerializeToUtf8Bytes(value, LicenzyJson.Options);
         return database.TryWriteAsync((transaction, _) => Task.FromResult(etag is null
                 ? StateRows.TryInsert(transaction, storeName, key, json, null, Now) is not null
                 : StateRows.TryUpdate(transaction, storeName, key, json, etag, null, Now)),
@@ -118,7 +118,7 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
     public Task SaveAsync<T>(string key, T value, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        var json = JsonSerializer.Serialize(value, LicenzyJson.Options);
+        var json = JsonSerializer.SerializeToUtf8Bytes(value, LicenzyJson.Options);
         return database.WriteAsync((transaction, _) =>
         {
             StateRows.Upsert(transaction, storeName, key, json, null);
@@ -178,7 +178,7 @@ internal sealed class SqliteStateStore(SqliteDatabase database, string storeName
                 if (upsert.ETag is not null && upsert.MustNotExist)
                     throw new ArgumentException($"Upsert of '{key}' has an ETag and MustNotExist; a key cannot both exist and not exist.");
                 ArgumentNullException.ThrowIfNull(upsert.Value);
-                var json = JsonSerializer.Serialize(upsert.Value, upsert.Value.GetType(), LicenzyJson.Options);
+                var json = JsonSerializer.SerializeToUtf8Bytes(upsert.Value, upsert.Value.GetType(), LicenzyJson.Options);
 
                 var expiresAt = ExpiresAt(upsert.TimeToLive);
                 if (upsert.MustNotExist)
@@ -217,7 +217,7 @@ internal static class StateRows
     /// <c>expires_at</c> counts as absent and is replaced, its version carried on so that an ETag
     /// read before it expired cannot match the new value.
     /// </summary>
-    public static long? TryInsert(SqliteTransaction transaction, string store, string key, string json, long? expiresAt, long now)
+    public static long? TryInsert(SqliteTransaction transaction, string store, string key, byte[] json, long? expiresAt, long now)
     {
         return PreparedStatement.For(transaction, """
                 INSERT INTO state (store, key, value, etag, expires_at) VALUES (?1, ?2, ?3, 1, ?4)
@@ -225,12 +225,12 @@ internal static class StateRows
                     WHERE state.expires_at IS NOT NULL AND state.expires_at <= ?5
                 RETURNING etag;
                 """)
-            .Bind(1, store).Bind(2, key).Bind(3, json).Bind(4, expiresAt).Bind(5, now)
+            .Bind(1, store).Bind(2, key).BindUtf8(3, json).Bind(4, expiresAt).Bind(5, now)
             .ExecuteInt64();
     }
 
     /// <summary>Update only if the stored version is <paramref name="etag"/> and the row has not expired.</summary>
-    public static bool TryUpdate(SqliteTransaction transaction, string store, string key, string json, string etag, long? expiresAt,
+    public static bool TryUpdate(SqliteTransaction transaction, string store, string key, byte[] json, string etag, long? expiresAt,
         long now)
     {
         // An ETag we never issued cannot match any row.
@@ -240,18 +240,18 @@ internal static class StateRows
                 UPDATE state SET value = ?3, etag = etag + 1, expires_at = ?5
                 WHERE store = ?1 AND key = ?2 AND etag = ?4 AND (expires_at IS NULL OR expires_at > ?6);
                 """)
-            .Bind(1, store).Bind(2, key).Bind(3, json).Bind(4, version).Bind(5, expiresAt).Bind(6, now)
+            .Bind(1, store).Bind(2, key).BindUtf8(3, json).Bind(4, version).Bind(5, expiresAt).Bind(6, now)
             .Execute() == 1;
     }
 
     /// <summary>Last write wins.</summary>
-    public static void Upsert(SqliteTransaction transaction, string store, string key, string json, long? expiresAt)
+    public static void Upsert(SqliteTransaction transaction, string store, string key, byte[] json, long? expiresAt)
     {
         PreparedStatement.For(transaction, """
                 INSERT INTO state (store, key, value, etag, expires_at) VALUES (?1, ?2, ?3, 1, ?4)
                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value, etag = state.etag + 1, expires_at = excluded.expires_at;
                 """)
-            .Bind(1, store).Bind(2, key).Bind(3, json).Bind(4, expiresAt)
+            .Bind(1, store).Bind(2, key).BindUtf8(3, json).Bind(4, expiresAt)
             .Execute();
     }
 
