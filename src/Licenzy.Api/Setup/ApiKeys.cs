@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Licenzy.Api.Reads;
@@ -83,14 +84,14 @@ public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimePr
         Span<char> stateKey = stackalloc char[StateKeys.ApiKeyByHashPrefix.Length + HashLength];
         StateKeys.ApiKeyByHashPrefix.CopyTo(stateKey);
         WriteHash(key, stateKey[StateKeys.ApiKeyByHashPrefix.Length..]);
-        if (caches.ApiKeys is not { } cache) return LoadAsync(new string(stateKey), mode, cache: null, ct);
-        return cache.TryGetCached(stateKey, out var cached)
+        return caches.ApiKeys is { } cache && cache.TryGetCached(stateKey, out var cached)
             ? ValueTask.FromResult(OfMode(cached, mode))
-            : LoadAsync(new string(stateKey), mode, cache, ct);
+            : LoadAsync(new string(stateKey), mode, ct);
     }
 
-    private async ValueTask<ApiKeyRecord?> LoadAsync(string stateKey, Mode mode, ReadCache<ApiKeyRecord>? cache, CancellationToken ct) =>
-        OfMode(cache is null ? await LoadAsync(stateKey, ct) : await cache.GetAsync(stateKey, LoadAsync, ct), mode);
+    /// <summary>Not cached (or caching is off): from the store, through the cache when there is one.</summary>
+    private async ValueTask<ApiKeyRecord?> LoadAsync(string stateKey, Mode mode, CancellationToken ct) =>
+        OfMode(caches.ApiKeys is { } cache ? await cache.GetAsync(stateKey, LoadAsync, ct) : await LoadAsync(stateKey, ct), mode);
 
     private async Task<ApiKeyRecord?> LoadAsync(string stateKey, CancellationToken ct) =>
         (await _state.GetAsync<ApiKeyRecord>(stateKey, ct))?.Value;
@@ -111,11 +112,14 @@ public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimePr
         return true;
     }
 
-    /// <summary>The lower-case hex SHA-256 of a key's UTF-8 bytes, written into <paramref name="hex"/> (64 characters).</summary>
+    /// <summary>
+    /// The lower-case hex SHA-256 of a well-formed key (<see cref="IsWellFormed"/>, or one
+    /// <see cref="CreateAsync"/> made), written into <paramref name="hex"/> (64 characters). Such a
+    /// key is ASCII, so its ASCII bytes are its UTF-8 bytes, the ones stored hashes were made from.
+    /// </summary>
     private static void WriteHash(ReadOnlySpan<char> key, Span<char> hex)
     {
-        // Keys are ASCII and KeyLength long (IsWellFormed, CreateAsync), so one byte a character.
-        if (key.Length != KeyLength || !Ascii.IsValid(key)) throw new ArgumentException("Not a runtime key.", nameof(key));
+        Debug.Assert(key.Length == KeyLength && Ascii.IsValid(key), "only well-formed keys are hashed");
         Span<byte> bytes = stackalloc byte[KeyLength];
         Encoding.ASCII.GetBytes(key, bytes);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
