@@ -229,6 +229,19 @@ public class SetupApiTests(LicenzyApp app) : IClassFixture<LicenzyApp>
     }
 
     [Fact]
+    public async Task A_key_is_stored_only_as_the_SHA_256_of_its_UTF8_bytes_the_format_keys_already_issued_have()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var created = await (await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/api-keys", new { })).OkJsonAsync(HttpStatusCode.Created);
+        var key = created.GetProperty("key").GetString()!;
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+
+        Assert.Equal(["apikey|" + hash], await StoredState.EmbeddedKeysMentioningAsync(app, "apikey|" + hash));
+        Assert.Empty(await StoredState.EmbeddedKeysMentioningAsync(app, key));
+        Assert.Equal(HttpStatusCode.OK, (await app.RuntimeClient(key).PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
+    }
+
+    [Fact]
     public async Task A_key_cannot_be_revoked_through_another_tenant()
     {
         var owner = await TestTenant.CreateAsync(app);

@@ -7,6 +7,20 @@ namespace Licenzy.Testing;
 /// <summary>Looks at what the store holds, on either binding, for tests about storage itself.</summary>
 public static class StoredState
 {
+    /// <summary>The keys of the embedded store's rows whose key or value contains <paramref name="text"/>.</summary>
+    public static async Task<IReadOnlyList<string>> EmbeddedKeysMentioningAsync(LicenzyApp app, string text)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key FROM state WHERE instr(key, $text) > 0 OR instr(value, $text) > 0 ORDER BY key;";
+        command.Parameters.AddWithValue("$text", text);
+        var keys = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) keys.Add(reader.GetString(0));
+        return keys;
+    }
+
     /// <summary>When the store will forget an idempotency record (null: never, or no such record).</summary>
     public static async Task<DateTimeOffset?> IdempotencyExpiryAsync(TestTenant tenant, string operation, string key)
     {
