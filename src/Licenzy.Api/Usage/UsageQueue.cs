@@ -35,40 +35,58 @@ public sealed class UsageQueue(IActorClient actors)
                 startTurns = !queue.Running;
                 queue.Running = true;
             }
-            if (startTurns) _ = Task.Run(() => RunTurnsAsync(actorId, queue));
+            if (startTurns) _ = RunTurnsAsync(actorId, queue);
             return waiting.Result.Task;
         }
     }
 
     private async Task RunTurnsAsync(string actorId, SubjectQueue queue)
     {
-        while (true)
+        var batch = NextBatch(actorId, queue);
+        while (batch is not null)
         {
-            List<Waiting> batch;
-            lock (queue)
-            {
-                if (queue.Requests.Count == 0)
-                {
-                    queue.Running = false;
-                    queue.Retired = true;
-                    _queues.TryRemove(KeyValuePair.Create(actorId, queue));
-                    return;
-                }
-                batch = queue.Requests.Count <= MaxBatch ? queue.Requests : queue.Requests[..MaxBatch];
-                queue.Requests = queue.Requests.Count <= MaxBatch ? [] : queue.Requests[MaxBatch..];
-            }
-
+            ConsumeBatchResult? answer = null;
+            Exception? failure = null;
             try
             {
                 // Not tied to any one caller: a caller that gives up must not cancel the others' turn.
-                var answer = await actors.InvokeAsync<ConsumeBatch, ConsumeBatchResult>(SubjectActor.ActorType, actorId,
+                answer = await actors.InvokeAsync<ConsumeBatch, ConsumeBatchResult>(SubjectActor.ActorType, actorId,
                     SubjectActor.ConsumeMethod, new ConsumeBatch(batch.Select(w => w.Request).ToList()), CancellationToken.None);
-                for (var i = 0; i < batch.Count; i++) batch[i].Result.TrySetResult(answer.Results[i]);
             }
             catch (Exception exception)
             {
-                foreach (var waiting in batch) waiting.Result.TrySetException(exception);
+                failure = exception;
             }
+
+            var next = NextBatch(actorId, queue);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var waiting = batch[i];
+                waiting.Settle(answer?.Results[i], failure);
+                // The callers resume side by side on the thread pool; but once no turn follows, this
+                // thread has nothing left to do, so the last caller resumes here instead of waiting for a thread.
+                if (next is null && i == batch.Count - 1) waiting.Resume();
+                else ThreadPool.UnsafeQueueUserWorkItem(static w => w.Resume(), waiting, preferLocal: false);
+            }
+            batch = next;
+        }
+    }
+
+    /// <summary>The requests for the next turn, or null when there are none and the queue is retired.</summary>
+    private List<Waiting>? NextBatch(string actorId, SubjectQueue queue)
+    {
+        lock (queue)
+        {
+            if (queue.Requests.Count == 0)
+            {
+                queue.Running = false;
+                queue.Retired = true;
+                _queues.TryRemove(KeyValuePair.Create(actorId, queue));
+                return null;
+            }
+            var batch = queue.Requests.Count <= MaxBatch ? queue.Requests : queue.Requests[..MaxBatch];
+            queue.Requests = queue.Requests.Count <= MaxBatch ? [] : queue.Requests[MaxBatch..];
+            return batch;
         }
     }
 
@@ -81,7 +99,24 @@ public sealed class UsageQueue(IActorClient actors)
 
     private sealed class Waiting(ConsumeUnits request)
     {
+        private ConsumeResult? _result;
+        private Exception? _failure;
+
         public ConsumeUnits Request { get; } = request;
-        public TaskCompletionSource<ConsumeResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Continuations run where Resume is called: on a queued work item, or inline for the last caller.
+        public TaskCompletionSource<ConsumeResult> Result { get; } = new();
+
+        public void Settle(ConsumeResult? result, Exception? failure)
+        {
+            _result = result;
+            _failure = failure;
+        }
+
+        public void Resume()
+        {
+            if (_failure is not null) Result.TrySetException(_failure);
+            else Result.TrySetResult(_result!);
+        }
     }
 }
