@@ -6,7 +6,7 @@ namespace Licenzy.Api.Tests;
 
 public abstract class UsageTests(LicenzyApp app)
 {
-    private static HttpRequestMessage Consume(string subjectRef, object units, string? key)
+    protected static HttpRequestMessage Consume(string subjectRef, object units, string? key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/usage/consume") { Content = JsonContent.Create(new { subject_ref = subjectRef, units }) };
         if (key is not null) request.Headers.Add("Idempotency-Key", key);
@@ -228,4 +228,32 @@ public abstract class UsageTests(LicenzyApp app)
 
 public sealed class UsageTestsOnEmbedded(LicenzyApp app) : UsageTests(app), IClassFixture<LicenzyApp>;
 
-public sealed class UsageTestsOnDapr(DaprLicenzyApp app) : UsageTests(app), IClassFixture<DaprLicenzyApp>;
+public sealed class UsageTestsOnDapr(DaprLicenzyApp app) : UsageTests(app), IClassFixture<DaprLicenzyApp>
+{
+    [Fact]
+    public async Task When_the_store_fails_every_waiting_consume_is_answered_and_nothing_is_spent()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        HttpResponseMessage[] responses;
+        app.Sidecar!.FailTransactions = true;
+        try
+        {
+            // Parallel, so that most of them wait for a turn that fails; a bound, in case one is never answered.
+            responses = await Task.WhenAll(Enumerable.Range(0, 30)
+                    .Select(i => tenant.Runtime.SendAsync(Consume("user_1", 1, $"down-{i}"))))
+                .WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            app.Sidecar.FailTransactions = false;
+        }
+
+        foreach (var response in responses) await response.AssertProblemAsync(HttpStatusCode.InternalServerError, "internal_error");
+        Assert.Equal(50, (await tenant.EntitlementsAsync("user_1")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+        // Nothing was recorded under the keys: a retry is a first attempt, and spends once.
+        var retry = await (await tenant.Runtime.SendAsync(Consume("user_1", 1, "down-0"))).OkJsonAsync();
+        Assert.Equal(49, retry.GetProperty("usage_remaining").GetInt64());
+    }
+}

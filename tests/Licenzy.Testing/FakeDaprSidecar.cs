@@ -53,6 +53,9 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     /// <summary>Deliveries of one message before it goes to the dead-letter topic (the resiliency policy's retries).</summary>
     public int MaxAttempts { get; set; } = 8;
 
+    /// <summary>While true, every state transaction fails with 500, as when the store behind the sidecar is down.</summary>
+    public bool FailTransactions { get; set; }
+
     public static async Task<FakeDaprSidecar> StartAsync(TimeProvider clock)
     {
         var sidecar = new FakeDaprSidecar(clock);
@@ -97,6 +100,8 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         });
         web.MapPost("/v1.0/state/{store}/transaction", async (string store, HttpRequest request) =>
         {
+            if (FailTransactions)
+                return Results.Json(new { errorCode = "ERR_STATE_TRANSACTION", message = "the store is down (test)" }, statusCode: 500);
             var body = (await JsonNode.ParseAsync(request.Body))!.AsObject();
             var operations = body["operations"]!.AsArray()
                 .Select(o => (o!["operation"]!.GetValue<string>(), o["request"]!.AsObject())).ToList();
