@@ -11,7 +11,8 @@ public sealed partial class BenchRun
     /// would take longer than the whole run may (about a thousand purchases are applied per second
     /// here), so the store is grown directly: Licenzy is stopped, the document of a subject seeded
     /// through the API is copied to a million new subjects (only its subject_ref changes), and
-    /// Licenzy is started again on the same file. The checks then run exactly as for 10k subjects.
+    /// Licenzy is started again on the same file. The checks then run exactly as for 10k subjects,
+    /// between two runs over the 10k subjects that give the figure the million is compared with.
     /// </summary>
     private async Task MillionSubjectsAsync()
     {
@@ -33,18 +34,26 @@ public sealed partial class BenchRun
         var requests = new NumberedRequest(_tenant.AccessCheck, "m_", 7);
         LoadDriver.Plan plan = sequence =>
             new Planned(requests.For((long)((ulong)(sequence * 7919) % (ulong)count)), ReadBody: sequence % 16 == 0);
-        LoadDriver.Check allowed = (in Planned planned, WireResponse response) =>
-            response.Status == 200 && (response.Body is null || response.Body.Contains("\"allowed\":true", StringComparison.Ordinal));
-        var result = await ThroughputAsync("access_check_million", _licenzy.Endpoint, plan, allowed);
-        var relative = result.PerSecond / _accessThroughput;
+        // The 10k figure it is held to is measured again right before and right after, on this
+        // process: the machine's speed drifts by more than 10 % over the minutes since the first one.
+        var before = await ThroughputAsync("access_check_beside_million_before", _licenzy.Endpoint, AccessPlan(), Allowed);
+        var result = await ThroughputAsync("access_check_million", _licenzy.Endpoint, plan, Allowed);
+        var peak = _rss.Peak;
+        var after = await ThroughputAsync("access_check_beside_million_after", _licenzy.Endpoint, AccessPlan(), Allowed);
+        var beside = (before.PerSecond + after.PerSecond) / 2;
+        var relative = result.PerSecond / beside;
+        var relativeToFirst = result.PerSecond / _accessThroughput;
         _report.Details["million"] = new
         {
             Subjects = count, GrowSeconds = Math.Round(grown.TotalSeconds, 1), ReadySeconds = Math.Round(ready.TotalSeconds, 1),
-            RelativeTo10k = Math.Round(relative, 3),
+            TenKBeside = Math.Round(beside), RelativeTo10k = Math.Round(relative, 3),
+            RelativeToFirst10k = double.IsNaN(relativeToFirst) ? (double?)null : Math.Round(relativeToFirst, 3),
         };
+        var first = double.IsNaN(relativeToFirst) ? "" : $"; {relativeToFirst:P0} of the first 10k figure ({_accessThroughput:N0} req/s)";
         _report.Add(new ResultRow("access/check, 1M subjects", "throughput", result.PerSecond, "req/s", "within 10 % of 10k",
-            relative, relative >= 0.9 && result.Errors == 0, $"{relative:P0} of the 10k figure ({_accessThroughput:N0} req/s); store grown directly, see bench/README.md"));
-        _report.Add(new ResultRow("access/check, 1M subjects", "RSS peak", _rss.Peak, "MB", "<= 200 MB", null, _rss.Peak <= 200));
+            relative, relative >= 0.9 && result.Errors == 0,
+            $"{relative:P0} of 10k subjects measured beside it ({before.PerSecond:N0} before, {after.PerSecond:N0} after){first}; store grown directly, see bench/README.md"));
+        _report.Add(new ResultRow("access/check, 1M subjects", "RSS peak", peak, "MB", "<= 200 MB", null, peak <= 200));
     }
 
     private async Task GrowStoreAsync(string databaseFile, int count)
