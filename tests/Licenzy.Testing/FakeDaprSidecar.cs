@@ -54,7 +54,13 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>While true, every state transaction fails with 500, as when the store behind the sidecar is down.</summary>
-    public bool FailTransactions { get; set; }
+    public bool FailTransactions
+    {
+        get => Volatile.Read(ref _failTransactions);
+        set => Volatile.Write(ref _failTransactions, value);
+    }
+
+    private bool _failTransactions;
 
     public static async Task<FakeDaprSidecar> StartAsync(TimeProvider clock)
     {

@@ -52,6 +52,10 @@ public sealed class UsageQueue(IActorClient actors)
                 // Not tied to any one caller: a caller that gives up must not cancel the others' turn.
                 answer = await actors.InvokeAsync<ConsumeBatch, ConsumeBatchResult>(SubjectActor.ActorType, actorId,
                     SubjectActor.ConsumeMethod, new ConsumeBatch(batch.Select(w => w.Request).ToList()), CancellationToken.None);
+                // Checked here, where a failure reaches every caller: past this point nothing may throw,
+                // or the subject's queue would never be retired and its later consumes would wait forever.
+                if (answer.Results.Count != batch.Count)
+                    throw new InvalidOperationException($"The subject actor answered {answer.Results.Count} of {batch.Count} consumes.");
             }
             catch (Exception exception)
             {
