@@ -38,7 +38,7 @@ public static class ApiApp
         services.AddSingleton<DeadLetters>();
         services.AddSingleton<PaymentIndex>();
         services.AddSingleton<StripeEventTranslator>();
-        services.AddActor<SubjectActor>(SubjectActor.ActorType);
+        SubjectActor.AddSubjectActor(services);
         services.AddSubscriber<BillingEventSubscriber>();
         services.AddSubscriber<DeadLetterSubscriber>();
         return builder;

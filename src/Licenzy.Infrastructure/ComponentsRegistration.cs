@@ -36,7 +36,7 @@ public static class ComponentsRegistration
 
         services.TryAddSingleton(TimeProvider.System);
 
-        if (BindingOf(configuration) == ComponentsBinding.Dapr) AddDaprBinding(services, configuration);
+        if (BindingOf(configuration) == ComponentsBinding.Dapr) DaprRegistration.AddDaprBinding(services, configuration);
         else AddEmbeddedBinding(services);
         return services;
     }
@@ -62,8 +62,8 @@ public static class ComponentsRegistration
         services.TryAddSingleton<OutboxQueue>();
         services.TryAddSingleton<IPublisher, SqlitePublisher>();
         services.TryAddSingleton<IOutboxStore, SqliteOutboxStore>();
-        services.TryAddSingleton<ActorTurnLocks>();
-        services.TryAddSingleton<IActorClient, EmbeddedActorClient>();
+        services.TryAddSingleton<ActorTurns>();
+        services.TryAddSingleton<IActorProxies, InProcessActorProxies>();
 
         // The schema first, then the dispatcher that reads it.
         services.AddHostedService<SqliteInitializer>();
@@ -72,29 +72,6 @@ public static class ComponentsRegistration
         services.AddHostedService(provider => provider.GetRequiredService<ExpiredStateSweeper>());
 
         services.AddHealthChecks().AddCheck<SqliteHealthCheck>("components");
-    }
-
-    private static void AddDaprBinding(IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddOptions<DaprOptions>().Bind(configuration.GetSection(DaprOptions.SectionName)).ValidateOnStart();
-        services.AddSingleton<IPostConfigureOptions<DaprOptions>>(new DaprOptions.FromEnvironment(configuration));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DaprOptions>, DaprOptions.Validator>());
-
-        // One long-lived client for the sidecar; connections are recycled, the client is not.
-        services.AddHttpClient(DaprSidecar.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-        services.TryAddSingleton(provider => new DaprSidecar(
-            provider.GetRequiredService<IHttpClientFactory>().CreateClient(DaprSidecar.HttpClientName),
-            provider.GetRequiredService<IOptions<DaprOptions>>()));
-        services.TryAddSingleton<DaprStateStoreFactory>();
-        services.TryAddSingleton<IStateStoreFactory>(provider => provider.GetRequiredService<DaprStateStoreFactory>());
-        services.TryAddSingleton<IOutboxStore, DaprOutboxStore>();
-        services.TryAddSingleton<IPublisher, DaprPublisher>();
-        services.TryAddSingleton<IActorClient, DaprActorClient>();
-
-        services.AddHostedService<DaprSidecarReadiness>();
-        services.AddHealthChecks().AddCheck<DaprSidecarHealthCheck>("components");
     }
 
     /// <summary>
@@ -112,14 +89,19 @@ public static class ComponentsRegistration
     }
 
     /// <summary>
-    /// Serves actor type <paramref name="actorType"/> with <typeparamref name="TActor"/>, resolved
-    /// in a scope of its own for every turn.
+    /// Serves actor type <paramref name="actorType"/>, reached through <typeparamref name="TActor"/>:
+    /// on Dapr the runtime hosts <typeparamref name="TDaprActor"/> and callers get the SDK's proxy; on
+    /// embedded components callers get <paramref name="inProcess"/>'s object for the id, whose methods
+    /// must take their turns in <see cref="ActorTurns"/>. Both forms must behave alike.
     /// </summary>
-    public static IServiceCollection AddActor<TActor>(this IServiceCollection services, string actorType)
-        where TActor : class, IActor
+    public static IServiceCollection AddActor<TActor, TDaprActor>(this IServiceCollection services, string actorType,
+        Func<IServiceProvider, string, TActor> inProcess)
+        where TActor : class, global::Dapr.Actors.IActor
+        where TDaprActor : global::Dapr.Actors.Runtime.Actor, TActor
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(actorType);
+        ArgumentNullException.ThrowIfNull(inProcess);
 
         var existing = services
             .Select(descriptor => descriptor.ImplementationInstance)
@@ -127,14 +109,15 @@ public static class ComponentsRegistration
             .FirstOrDefault(registration => registration.ActorType == actorType);
         if (existing is not null)
         {
-            if (existing.ImplementationType == typeof(TActor)) return services;
+            if (existing.DaprActorType == typeof(TDaprActor)) return services;
             throw new InvalidOperationException(
-                $"Actor type '{actorType}' is already served by {existing.ImplementationType.Name}; " +
-                $"it cannot also be served by {typeof(TActor).Name}.");
+                $"Actor type '{actorType}' is already served by {existing.DaprActorType.Name}; " +
+                $"it cannot also be served by {typeof(TDaprActor).Name}.");
         }
 
-        services.AddSingleton(new ActorRegistration(actorType, typeof(TActor)));
-        services.AddKeyedTransient<IActor, TActor>(actorType);
+        services.AddSingleton(new ActorRegistration(actorType, typeof(TActor), typeof(TDaprActor), (provider, id) => inProcess(provider, id)));
+        // Read only when the Dapr binding hosts actors.
+        services.Configure<global::Dapr.Actors.Runtime.ActorRuntimeOptions>(options => options.Actors.RegisterActor<TDaprActor>(actorType));
         return services;
     }
 

@@ -21,9 +21,9 @@ public sealed class DaprAppTests(DaprLicenzyApp app) : IClassFixture<DaprLicenzy
         var subscriptions = await Sidecar().GetFromJsonAsync<JsonElement>("/dapr/subscribe");
 
         var billing = subscriptions.EnumerateArray().Single(s => s.GetProperty("topic").GetString() == "billing-events");
-        Assert.Equal("licenzy-pubsub", billing.GetProperty("pubsubname").GetString());
+        Assert.Equal("licenzy-pubsub", billing.GetProperty("pubsubName").GetString());
         Assert.Equal("billing-events-dead-letter", billing.GetProperty("deadLetterTopic").GetString());
-        Assert.StartsWith("/", billing.GetProperty("route").GetString());
+        Assert.Equal("dapr/topics/billing-events", billing.GetProperty("route").GetString());
     }
 
     [Fact]

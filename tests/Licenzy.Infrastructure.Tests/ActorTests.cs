@@ -1,29 +1,27 @@
-using System.Text.Json;
+using Dapr.Actors;
+using Dapr.Actors.Runtime;
 using Licenzy.Infrastructure.Actors;
-using Licenzy.Infrastructure.Embedded;
 using Licenzy.Infrastructure.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Licenzy.Infrastructure.Tests;
 
+/// <summary>Actors on embedded components: the in-process form of each actor, its turns in <see cref="ActorTurns"/>.</summary>
 public sealed class ActorTests : IDisposable
 {
     private readonly TempDataFolder _folder = new();
     private readonly Rendezvous _rendezvous = new();
     private readonly IHost _host;
-    private readonly IActorClient _actors;
+    private readonly IActorProxies _actors;
 
     public ActorTests()
     {
         _host = TestHost.Build(_folder, services: s => s
             .AddSingleton(_rendezvous)
-            .AddSingleton<TurnCount>()
-            .AddActor<CounterActor>("counter")
-            .AddActor<RendezvousActor>("rendezvous")
-            .AddActor<EchoActor>("echo")
-            .AddActor<ObjectEchoActor>("object-echo"));
-        _actors = _host.Services.GetRequiredService<IActorClient>();
+            .AddActor<ICounterActor, CounterActor>("counter", (provider, id) => new CounterActor.InProcess(id, provider))
+            .AddActor<IRendezvousActor, RendezvousActor>("rendezvous", (provider, id) => new RendezvousActor.InProcess(id, provider)));
+        _actors = _host.Services.GetRequiredService<IActorProxies>();
     }
 
     public void Dispose()
@@ -37,22 +35,31 @@ public sealed class ActorTests : IDisposable
     {
         // Each turn reads, yields, then writes without an ETag: overlapping turns would lose updates.
         var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() =>
-            _actors.InvokeAsync<Increment, int>("counter", "subject-1", "increment", new Increment(1)))));
+            _actors.Get<ICounterActor>("counter", "subject-1").IncrementAsync(1, CancellationToken.None))));
 
         var stored = await _host.Services.GetRequiredService<IStateStoreFactory>()
             .Get(Components.StateStore).GetAsync<int>("counter/subject-1");
         Assert.Equal(200, stored!.Value);
         Assert.Equal(Enumerable.Range(1, 200), results.Order());
-        Assert.Equal(0, _host.Services.GetRequiredService<ActorTurnLocks>().Count);
+        Assert.Equal(0, _host.Services.GetRequiredService<ActorTurns>().Count);
+    }
+
+    [Fact]
+    public async Task Each_id_is_its_own_actor()
+    {
+        await _actors.Get<ICounterActor>("counter", "subject-a").IncrementAsync(2, CancellationToken.None);
+        var b = await _actors.Get<ICounterActor>("counter", "subject-b").IncrementAsync(5, CancellationToken.None);
+
+        Assert.Equal(5, b);
     }
 
     [Fact]
     public async Task Turns_on_different_ids_run_side_by_side()
     {
         // A's turn cannot end until B's turn has run: if ids shared one lock this would never finish.
-        var waiting = _actors.InvokeAsync<string, string>("rendezvous", "a", "wait", "");
+        var waiting = _actors.Get<IRendezvousActor>("rendezvous", "a").WaitAsync(CancellationToken.None);
         await _rendezvous.Waiting.Task.WaitAsync(Guard.Timeout);
-        await _actors.InvokeAsync<string, string>("rendezvous", "b", "open", "").WaitAsync(Guard.Timeout);
+        await _actors.Get<IRendezvousActor>("rendezvous", "b").OpenAsync(CancellationToken.None).WaitAsync(Guard.Timeout);
 
         Assert.Equal("opened", await waiting.WaitAsync(Guard.Timeout));
     }
@@ -60,73 +67,68 @@ public sealed class ActorTests : IDisposable
     [Fact]
     public async Task A_caller_that_gives_up_waiting_does_not_keep_the_lock_alive()
     {
-        var holding = _actors.InvokeAsync<string, string>("rendezvous", "a", "wait", "");
+        var holding = _actors.Get<IRendezvousActor>("rendezvous", "a").WaitAsync(CancellationToken.None);
         await _rendezvous.Waiting.Task.WaitAsync(Guard.Timeout);
 
         using var giveUp = new CancellationTokenSource();
-        var queued = _actors.InvokeAsync<string, string>("rendezvous", "a", "open", "", giveUp.Token);
+        var queued = _actors.Get<IRendezvousActor>("rendezvous", "a").OpenAsync(giveUp.Token);
         await giveUp.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
 
         _rendezvous.Opened.TrySetResult();
         await holding.WaitAsync(Guard.Timeout);
-        Assert.Equal(0, _host.Services.GetRequiredService<ActorTurnLocks>().Count);
+        Assert.Equal(0, _host.Services.GetRequiredService<ActorTurns>().Count);
     }
 
     [Fact]
-    public async Task Requests_and_responses_cross_as_licenzy_json()
+    public void An_unknown_actor_type_is_a_clear_error()
     {
-        var reply = await _actors.InvokeAsync<Increment, EchoReply>("echo", "subject-9", "describe", new Increment(5));
+        var error = Assert.Throws<InvalidOperationException>(() => _actors.Get<ICounterActor>("countr", "x"));
 
-        Assert.Equal("subject-9", reply.ActorId);
-        Assert.Equal("describe", reply.Method);
-        Assert.Equal("{\"units_to_add\":5}", reply.RequestJson);
-    }
-
-    [Fact]
-    public async Task An_object_actor_gets_the_request_itself_in_process_and_its_turns_are_still_one_at_a_time()
-    {
-        var request = new Increment(5);
-        var reply = await _actors.InvokeAsync<Increment, ObjectEchoReply>("object-echo", "subject-9", "describe", request);
-
-        Assert.Same(request, reply.Request);
-        Assert.Equal(("subject-9", "describe"), (reply.ActorId, reply.Method));
-
-        // The turn lock still holds: counting in memory without any guard of its own loses no update.
-        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() =>
-            _actors.InvokeAsync<Increment, ObjectEchoReply>("object-echo", "subject-9", "count", request))));
-        Assert.Equal(Enumerable.Range(1, 200), results.Select(r => r.Count).Order());
-    }
-
-    [Fact]
-    public async Task An_unknown_actor_type_is_a_clear_error()
-    {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            _actors.InvokeAsync<int, int>("subjet", "x", "apply", 1));
-
-        Assert.Contains("'subjet'", error.Message);
+        Assert.Contains("'countr'", error.Message);
         Assert.Contains("counter", error.Message);
     }
 
-    private sealed record Increment(int UnitsToAdd);
-
-    private sealed record EchoReply(string ActorId, string Method, string RequestJson);
-
-    private sealed record ObjectEchoReply(string ActorId, string Method, object Request, int Count);
-
-    private sealed class CounterActor(IStateStoreFactory stores) : IActor
+    [Fact]
+    public void An_actor_type_is_reached_only_through_its_own_interface()
     {
-        public async Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request,
-            CancellationToken cancellationToken)
+        var error = Assert.Throws<InvalidOperationException>(() => _actors.Get<IRendezvousActor>("counter", "x"));
+
+        Assert.Contains(nameof(ICounterActor), error.Message);
+    }
+
+    public interface ICounterActor : IActor
+    {
+        Task<int> IncrementAsync(int units, CancellationToken cancellationToken);
+    }
+
+    /// <summary>Registered for the Dapr runtime; these tests use its in-process form.</summary>
+    private sealed class CounterActor(ActorHost host) : Actor(host), ICounterActor
+    {
+        public Task<int> IncrementAsync(int units, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public sealed class InProcess(string id, IServiceProvider services) : ICounterActor
         {
-            var store = stores.Get(Components.StateStore);
-            var key = $"counter/{actorId}";
-            var current = (await store.GetAsync<int>(key, cancellationToken))?.Value ?? 0;
-            await Task.Yield();
-            var next = current + request.GetProperty("units_to_add").GetInt32();
-            await store.SaveAsync(key, next, cancellationToken);
-            return JsonSerializer.SerializeToElement(next, LicenzyJson.Options);
+            private readonly ActorTurns _turns = services.GetRequiredService<ActorTurns>();
+            private readonly IStateStore _store = services.GetRequiredService<IStateStoreFactory>().Get(Components.StateStore);
+
+            public Task<int> IncrementAsync(int units, CancellationToken cancellationToken) =>
+                _turns.RunAsync("counter", id, async () =>
+                {
+                    var key = $"counter/{id}";
+                    var current = (await _store.GetAsync<int>(key, cancellationToken))?.Value ?? 0;
+                    await Task.Yield();
+                    await _store.SaveAsync(key, current + units, cancellationToken);
+                    return current + units;
+                }, cancellationToken);
         }
+    }
+
+    public interface IRendezvousActor : IActor
+    {
+        Task<string> WaitAsync(CancellationToken cancellationToken);
+
+        Task<string> OpenAsync(CancellationToken cancellationToken);
     }
 
     public sealed class Rendezvous
@@ -136,51 +138,31 @@ public sealed class ActorTests : IDisposable
         public TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed class RendezvousActor(Rendezvous rendezvous) : IActor
+    private sealed class RendezvousActor(ActorHost host) : Actor(host), IRendezvousActor
     {
-        public async Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request,
-            CancellationToken cancellationToken)
+        public Task<string> WaitAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<string> OpenAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public sealed class InProcess(string id, IServiceProvider services) : IRendezvousActor
         {
-            if (method == "wait")
-            {
-                rendezvous.Waiting.TrySetResult();
-                await rendezvous.Opened.Task.WaitAsync(Guard.Timeout, cancellationToken);
-            }
-            else
-            {
-                rendezvous.Opened.TrySetResult();
-            }
-            return JsonSerializer.SerializeToElement("opened", LicenzyJson.Options);
+            private readonly ActorTurns _turns = services.GetRequiredService<ActorTurns>();
+            private readonly Rendezvous _rendezvous = services.GetRequiredService<Rendezvous>();
+
+            public Task<string> WaitAsync(CancellationToken cancellationToken) =>
+                _turns.RunAsync("rendezvous", id, async () =>
+                {
+                    _rendezvous.Waiting.TrySetResult();
+                    await _rendezvous.Opened.Task.WaitAsync(Guard.Timeout, cancellationToken);
+                    return "opened";
+                }, cancellationToken);
+
+            public Task<string> OpenAsync(CancellationToken cancellationToken) =>
+                _turns.RunAsync("rendezvous", id, () =>
+                {
+                    _rendezvous.Opened.TrySetResult();
+                    return Task.FromResult("opened");
+                }, cancellationToken);
         }
-    }
-
-    public sealed class TurnCount
-    {
-        public int Turns { get; set; }
-    }
-
-    /// <summary>Echoes the request object; "count" counts its turns, unguarded, across an await.</summary>
-    private sealed class ObjectEchoActor(TurnCount count) : IObjectActor
-    {
-        public Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request,
-            CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("The in-process binding should pass the request object.");
-
-        public async Task<object> InvokeAsync(string actorId, string method, object request, CancellationToken cancellationToken)
-        {
-            if (method != "count") return new ObjectEchoReply(actorId, method, request, 0);
-            var seen = count.Turns;
-            await Task.Yield();
-            count.Turns = seen + 1;
-            return new ObjectEchoReply(actorId, method, request, seen + 1);
-        }
-    }
-
-    private sealed class EchoActor : IActor
-    {
-        public Task<JsonElement> InvokeAsync(string actorId, string method, JsonElement request,
-            CancellationToken cancellationToken) =>
-            Task.FromResult(JsonSerializer.SerializeToElement(
-                new EchoReply(actorId, method, request.GetRawText()), LicenzyJson.Options));
     }
 }

@@ -115,7 +115,8 @@ public sealed class RegistrationTests : IDisposable
         {
             s.AddLicenzyComponents(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
             s.AddProbe(probe).AddSubscriber<ProbeSubscriber<MainTopic>>();
-            s.AddActor<NoActor>("nothing").AddActor<NoActor>("nothing");
+            s.AddActor<INoActor, NoActor>("nothing", (_, _) => throw new NotSupportedException())
+                .AddActor<INoActor, NoActor>("nothing", (_, _) => throw new NotSupportedException());
         });
 
         Assert.Single(host.Services.GetServices<IHostedService>().OfType<OutboxDispatcher>());
@@ -132,8 +133,9 @@ public sealed class RegistrationTests : IDisposable
     [Fact]
     public void One_actor_type_cannot_have_two_implementations()
     {
-        var services = new ServiceCollection().AddActor<NoActor>("nothing");
-        var error = Assert.Throws<InvalidOperationException>(() => services.AddActor<OtherActor>("nothing"));
+        var services = new ServiceCollection().AddActor<INoActor, NoActor>("nothing", (_, _) => throw new NotSupportedException());
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            services.AddActor<INoActor, OtherActor>("nothing", (_, _) => throw new NotSupportedException()));
         Assert.Contains("'nothing'", error.Message);
     }
 
@@ -158,15 +160,18 @@ public sealed class RegistrationTests : IDisposable
         Assert.Equal(HealthStatus.Healthy, report.Entries["components"].Status);
     }
 
-    private sealed class NoActor : Actors.IActor
+    public interface INoActor : global::Dapr.Actors.IActor
     {
-        public Task<System.Text.Json.JsonElement> InvokeAsync(string actorId, string method,
-            System.Text.Json.JsonElement request, CancellationToken cancellationToken) => throw new NotSupportedException();
+        Task NothingAsync();
     }
 
-    private sealed class OtherActor : Actors.IActor
+    private sealed class NoActor(global::Dapr.Actors.Runtime.ActorHost host) : global::Dapr.Actors.Runtime.Actor(host), INoActor
     {
-        public Task<System.Text.Json.JsonElement> InvokeAsync(string actorId, string method,
-            System.Text.Json.JsonElement request, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task NothingAsync() => Task.CompletedTask;
+    }
+
+    private sealed class OtherActor(global::Dapr.Actors.Runtime.ActorHost host) : global::Dapr.Actors.Runtime.Actor(host), INoActor
+    {
+        public Task NothingAsync() => Task.CompletedTask;
     }
 }

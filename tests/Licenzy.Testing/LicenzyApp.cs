@@ -43,20 +43,14 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
     public const string DaprApiToken = "test-dapr-api-token";
     public const string AppApiToken = "test-app-api-token";
 
-    private HttpClient AppClientForSidecar()
-    {
-        var client = CreateDefaultClient();
-        client.DefaultRequestHeaders.Add("dapr-api-token", AppApiToken);
-        return client;
-    }
-
     public async Task InitializeAsync()
     {
         Stripe = await StripeStandIn.StartAsync();
         if (!OnDapr) return;
         Sidecar = await FakeDaprSidecar.StartAsync(Clock);
         Sidecar.ApiToken = DaprApiToken;
-        Sidecar.App = () => _sidecarToApp ??= AppClientForSidecar();
+        Sidecar.AppApiToken = AppApiToken;
+        Sidecar.AddReplica("licenzy", "standalone", () => _sidecarToApp ??= CreateDefaultClient());
         if (Settings.TryGetValue("Licenzy:Outbox:MaxAttempts", out var attempts) && attempts is not null)
             Sidecar.MaxAttempts = int.Parse(attempts, System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -70,12 +64,7 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
         builder.UseSetting("Licenzy:Stripe:RetryBaseDelay", "00:00:00.010");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         if (Sidecar is not null)
-        {
-            builder.UseSetting("Licenzy:Components", "Dapr");
-            builder.UseSetting("Licenzy:Dapr:HttpEndpoint", Sidecar.BaseUrl.AbsoluteUri);
-            builder.UseSetting("Licenzy:Dapr:ApiToken", DaprApiToken);
-            builder.UseSetting("Licenzy:Dapr:AppApiToken", AppApiToken);
-        }
+            foreach (var (key, value) in Sidecar.AppSettings()) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);

@@ -12,7 +12,7 @@ namespace Licenzy.Api.Billing;
 /// subject's actor. What cannot be read or attributed goes to the dead letter with a reason;
 /// anything else that fails is retried by the pub/sub binding.
 /// </summary>
-public sealed class BillingEventSubscriber(StripeEventTranslator translator, IActorClient actors, ILogger<BillingEventSubscriber> log) : ISubscriber
+public sealed class BillingEventSubscriber(StripeEventTranslator translator, IActorProxies actors, ILogger<BillingEventSubscriber> log) : ISubscriber
 {
     public string Topic => Topics.BillingEvents;
 
@@ -47,8 +47,7 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
                     received.EventId, received.Type, received.TenantId, unattributable.Reason);
                 return DeliveryResult.Drop(unattributable.Reason);
             case Translation.ForSubject forSubject:
-                await actors.InvokeAsync<ApplyBillingEvent, ApplyResult>(SubjectActor.ActorType, forSubject.Subject.ActorId,
-                    SubjectActor.ApplyMethod, new ApplyBillingEvent(forSubject.Event), cancellationToken);
+                await SubjectActor.For(actors, forSubject.Subject).ApplyAsync(new ApplyBillingEvent(forSubject.Event), cancellationToken);
                 return DeliveryResult.Success;
             default:
                 throw new InvalidOperationException($"unexpected translation {translation.GetType().Name}");

@@ -12,7 +12,7 @@ namespace Licenzy.Api.Usage;
 /// arrival order, with one read and one write. Each request still gets its own answer and its
 /// own idempotency record. Subjects with one request at a time see no difference.
 /// </summary>
-public sealed class UsageQueue(IActorClient actors)
+public sealed class UsageQueue(IActorProxies actors)
 {
     /// <summary>Requests spent in one turn at most.</summary>
     public const int MaxBatch = 256;
@@ -50,8 +50,8 @@ public sealed class UsageQueue(IActorClient actors)
             try
             {
                 // Not tied to any one caller: a caller that gives up must not cancel the others' turn.
-                answer = await actors.InvokeAsync<ConsumeBatch, ConsumeBatchResult>(SubjectActor.ActorType, actorId,
-                    SubjectActor.ConsumeMethod, new ConsumeBatch(batch.Select(w => w.Request).ToList()), CancellationToken.None);
+                answer = await actors.Get<ISubjectActor>(SubjectActor.ActorType, actorId)
+                    .ConsumeAsync(new ConsumeBatch(batch.Select(w => w.Request).ToList()), CancellationToken.None);
                 // Checked here, where a failure reaches every caller: past this point nothing may throw,
                 // or the subject's queue would never be retired and its later consumes would wait forever.
                 if (answer.Results.Count != batch.Count)

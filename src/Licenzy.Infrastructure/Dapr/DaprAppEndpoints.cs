@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Licenzy.Infrastructure.Actors;
-using Licenzy.Infrastructure.Http;
+using Dapr;
+using Dapr.AspNetCore;
 using Licenzy.Infrastructure.PubSub;
 using Licenzy.Infrastructure.State;
 using Microsoft.AspNetCore.Builder;
@@ -13,64 +13,68 @@ using Microsoft.Extensions.Options;
 namespace Licenzy.Infrastructure.Dapr;
 
 /// <summary>
-/// What an app serves so that its sidecar can use it: the subscriptions and their delivery
-/// routes (answering SUCCESS, RETRY or DROP), and the actor host (config, method calls,
-/// deactivation). When <c>APP_API_TOKEN</c> is set, every one of these requires it.
+/// What an app serves its sidecar, the Dapr.AspNetCore way: CloudEvents unwrapped by
+/// <c>UseCloudEvents</c>, one endpoint per subscribed topic carrying its topic and dead-letter
+/// topic, <c>/dapr/subscribe</c> made from them by <c>MapSubscribeHandler</c>, and the actor host
+/// of Dapr.Actors.AspNetCore. With an app API token (<c>APP_API_TOKEN</c>) every one of them
+/// requires it, through the SDK's "Dapr" authentication scheme.
 /// </summary>
 public static class DaprAppEndpoints
 {
     /// <summary>The route Dapr delivers a topic's messages to.</summary>
     public static string RouteFor(string topic) => $"/dapr/topics/{topic}";
 
-    public static IEndpointRouteBuilder MapDaprAppEndpoints(this IEndpointRouteBuilder app)
+    /// <summary>The CloudEvent's id, as the CloudEvents middleware forwards it.</summary>
+    private const string CloudEventIdHeader = "Cloudevent.id";
+
+    public static WebApplication MapDaprAppEndpoints(this WebApplication app)
     {
-        var dapr = app.MapGroup("").AddEndpointFilter(RequireAppToken);
-        dapr.MapGet("/dapr/subscribe", Subscriptions);
-        dapr.MapPost("/dapr/topics/{topic}", DeliverAsync);
-        dapr.MapGet("/dapr/config", ActorConfig);
-        dapr.MapPut("/actors/{type}/{id}/method/{method}", InvokeActorAsync);
-        dapr.MapDelete("/actors/{type}/{id}", (string type) => Results.Ok());
+        app.UseCloudEvents(new CloudEventsMiddlewareOptions
+        {
+            ForwardCloudEventPropertiesAsHeaders = true,
+            IncludedCloudEventPropertiesAsHeaders = ["id"],
+        });
+
+        var sidecarOnly = app.Services.GetRequiredService<IOptions<DaprOptions>>().Value.AppApiToken is not null;
+        foreach (var (topic, deadLetterTopic) in SubscribedTopics(app.Services))
+        {
+            var delivery = app.MapPost(RouteFor(topic), (HttpContext context, CancellationToken ct) => DeliverAsync(topic, context, ct))
+                .WithTopic(new TopicOptions { PubsubName = Components.PubSub, Name = topic, DeadLetterTopic = deadLetterTopic! });
+            if (sidecarOnly) delivery.RequireAuthorization(DaprRegistration.AuthorizationPolicy);
+        }
+        var subscribe = app.MapSubscribeHandler();
+        var actors = app.MapActorsHandlers();
+        if (sidecarOnly)
+        {
+            subscribe.RequireAuthorization(DaprRegistration.AuthorizationPolicy);
+            actors.RequireAuthorization(DaprRegistration.AuthorizationPolicy);
+        }
         return app;
     }
 
-    public sealed record Subscription(string Pubsubname, string Topic, string Route, string? DeadLetterTopic);
-
-    private static readonly JsonSerializerOptions DaprJson = new(JsonSerializerDefaults.Web);
-
-    private static IResult Subscriptions(IServiceProvider services)
+    /// <summary>The topics of the registered subscribers, read once at start.</summary>
+    private static List<(string Topic, string? DeadLetterTopic)> SubscribedTopics(IServiceProvider services)
     {
         using var scope = services.CreateScope();
-        var subscriptions = scope.ServiceProvider.GetServices<ISubscriber>()
-            .Select(s => new Subscription(Components.PubSub, s.Topic, RouteFor(s.Topic), s.DeadLetterTopic))
+        return scope.ServiceProvider.GetServices<ISubscriber>()
+            .Select(subscriber => (subscriber.Topic, subscriber.DeadLetterTopic))
+            .Distinct()
             .ToList();
-        // Dapr reads this in its own (camelCase) names, e.g. deadLetterTopic.
-        return Results.Json(subscriptions, DaprJson);
     }
 
     /// <summary>
-    /// One delivery. Dapr keeps no reason when it dead-letters a message, so the reason is kept
-    /// here, by message id, for the dead-letter topic's subscriber to read.
+    /// One delivery, answered SUCCESS, RETRY or DROP. Dapr keeps no reason when it dead-letters a
+    /// message, so the reason is kept here, by message id, for the dead-letter topic's subscriber.
     /// </summary>
-    private static async Task<IResult> DeliverAsync(string topic, HttpRequest request, IServiceProvider services, ILoggerFactory logs, CancellationToken ct)
+    private static async Task<IResult> DeliverAsync(string topic, HttpContext context, CancellationToken ct)
     {
-        JsonElement cloudEvent;
-        try
-        {
-            cloudEvent = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException)
-        {
-            return Status("DROP");
-        }
-        var id = cloudEvent.TryGetProperty("id", out var idElement) ? idElement.GetString() ?? "" : "";
-        var data = cloudEvent.TryGetProperty("data", out var dataElement) ? dataElement.Clone() : default;
-        if (data.ValueKind == JsonValueKind.String && LooksLikeJson(data.GetString()!))
-            data = JsonDocument.Parse(data.GetString()!).RootElement.Clone();
+        var services = context.RequestServices;
+        var id = context.Request.Headers[CloudEventIdHeader].ToString();
+        if (await ReadDataAsync(context.Request, ct) is not { } data) return Status(BulkSubscribeAppResponseStatus.DROP);
 
-        await using var scope = services.CreateAsyncScope();
-        var subscriber = scope.ServiceProvider.GetServices<ISubscriber>().FirstOrDefault(s => s.Topic == topic);
-        if (subscriber is null) return Status("DROP");
-        var state = scope.ServiceProvider.GetRequiredService<IStateStoreFactory>().Get(Components.StateStore);
+        var subscriber = services.GetServices<ISubscriber>().FirstOrDefault(s => s.Topic == topic);
+        if (subscriber is null) return Status(BulkSubscribeAppResponseStatus.DROP);
+        var state = services.GetRequiredService<IStateStoreFactory>().Get(Components.StateStore);
         var reasonKey = $"deadletter-reason|{id}";
         var deadLetterReason = subscriber.DeadLetterTopic is null
             ? (await state.GetAsync<string>(reasonKey, ct))?.Value ?? "Dapr gave up delivering it (see the sidecar's log)"
@@ -83,46 +87,43 @@ public static class DaprAppEndpoints
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logs.CreateLogger(typeof(DaprAppEndpoints)).LogWarning(e, "Delivery of {MessageId} on {Topic} failed; Dapr will retry", id, topic);
-            return Status("RETRY");
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaprAppEndpoints))
+                .LogWarning(e, "Delivery of {MessageId} on {Topic} failed; Dapr will retry", id, topic);
+            return Status(BulkSubscribeAppResponseStatus.RETRY);
         }
-        // Kept on a drop, and on each retry so that a message Dapr stops retrying still says why.
+        // Kept on a drop, and on each retry, so that a message Dapr stops retrying still says why.
         if (result.Status != DeliveryStatus.Success && subscriber.DeadLetterTopic is not null)
             await state.SaveAsync(reasonKey, result.Reason ?? "dropped", ct);
         return Status(result.Status switch
         {
-            DeliveryStatus.Success => "SUCCESS",
-            DeliveryStatus.Retry => "RETRY",
-            _ => "DROP",
+            DeliveryStatus.Success => BulkSubscribeAppResponseStatus.SUCCESS,
+            DeliveryStatus.Retry => BulkSubscribeAppResponseStatus.RETRY,
+            _ => BulkSubscribeAppResponseStatus.DROP,
         });
     }
 
-    private static bool LooksLikeJson(string text) => text.TrimStart() is ['{', ..] or ['[', ..];
-
-    private static IResult Status(string status) => Results.Json(new { status });
-
-    public sealed record ActorHostConfig(IReadOnlyList<string> Entities, string ActorIdleTimeout, string DrainOngoingCallTimeout, bool DrainRebalancedActors);
-
-    private static IResult ActorConfig(IEnumerable<ActorRegistration> actors) =>
-        Results.Json(new ActorHostConfig(actors.Select(a => a.ActorType).ToList(), "1h", "30s", DrainRebalancedActors: true),
-            DaprJson);
-
-    /// <summary>One actor turn, as the sidecar asks for it. Dapr guarantees one turn at a time per actor id.</summary>
-    private static async Task<IResult> InvokeActorAsync(string type, string id, string method, HttpRequest request, IServiceProvider services, CancellationToken ct)
+    /// <summary>
+    /// The message's data, as the CloudEvents middleware left it in the body; null when it is not JSON.
+    /// A JSON document sent as a string (as some brokers and the outbox may carry it) is read as that document.
+    /// </summary>
+    private static async Task<JsonElement?> ReadDataAsync(HttpRequest request, CancellationToken ct)
     {
-        await using var scope = services.CreateAsyncScope();
-        var actor = scope.ServiceProvider.GetKeyedService<IActor>(type);
-        if (actor is null) return Results.NotFound();
-        var body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
-        var response = await actor.InvokeAsync(id, method, body, ct);
-        return Results.Json(response, LicenzyJson.Options, statusCode: 200);
+        try
+        {
+            var data = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body, cancellationToken: ct);
+            if (data.ValueKind == JsonValueKind.String && data.GetString()!.TrimStart() is ['{', ..] or ['[', ..])
+                return JsonDocument.Parse(data.GetString()!).RootElement.Clone();
+            return data;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
-    private static async ValueTask<object?> RequireAppToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var expected = context.HttpContext.RequestServices.GetRequiredService<IOptions<DaprOptions>>().Value.AppApiToken;
-        if (expected is null) return await next(context);
-        var sent = context.HttpContext.Request.Headers[DaprSidecar.TokenHeader].ToString();
-        return BearerTokens.SameSecret(sent, expected) ? await next(context) : Results.Unauthorized();
-    }
+    /// <summary>
+    /// Dapr's answer to a delivery. Dapr.AspNetCore names these statuses only for bulk deliveries;
+    /// a single delivery's answer is the same word, <c>{"status": "SUCCESS"}</c>.
+    /// </summary>
+    private static IResult Status(BulkSubscribeAppResponseStatus status) => Results.Json(new { status = status.ToString() });
 }

@@ -1,3 +1,4 @@
+using Dapr.Client;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,32 +7,29 @@ using Microsoft.Extensions.Options;
 namespace Licenzy.Infrastructure.Dapr;
 
 /// <summary>
-/// Holds the app's start until the sidecar can reach its components (<c>/v1.0/healthz/outbound</c>),
-/// so that the first request does not fail on a sidecar that is still starting.
+/// Holds the app's start until the sidecar can reach its components (the SDK's
+/// <see cref="DaprClient.WaitForSidecarAsync"/>, on <c>/v1.0/healthz/outbound</c>), so that the
+/// first request does not fail on a sidecar that is still starting; stops the app, saying why,
+/// when it does not come within <see cref="DaprOptions.SidecarWaitTimeout"/>.
 /// </summary>
-public sealed partial class DaprSidecarReadiness(DaprSidecar sidecar, IOptions<DaprOptions> options, TimeProvider clock,
-    ILogger<DaprSidecarReadiness> log) : IHostedService
+public sealed partial class DaprSidecarReadiness(DaprClient dapr, IOptions<DaprOptions> options, ILogger<DaprSidecarReadiness> log)
+    : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var deadline = clock.GetUtcNow() + options.Value.SidecarWaitTimeout;
-        while (true)
+        var settings = options.Value;
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(settings.SidecarWaitTimeout);
+        LogWaiting(settings.HttpEndpoint!);
+        try
         {
-            try
-            {
-                using var response = await sidecar.SendAsync(HttpMethod.Get, "/v1.0/healthz/outbound", null, cancellationToken);
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            if (clock.GetUtcNow() > deadline)
-                throw new InvalidOperationException(
-                    $"The Dapr sidecar at {options.Value.HttpEndpoint} was not ready within {options.Value.SidecarWaitTimeout} " +
-                    $"({DaprOptions.SectionName}:SidecarWaitTimeout). Is it running, and is DAPR_HTTP_PORT right?");
-            LogWaiting(options.Value.HttpEndpoint!);
-            await Task.Delay(TimeSpan.FromMilliseconds(500), clock, cancellationToken);
+            await dapr.WaitForSidecarAsync(wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException(
+                $"The Dapr sidecar at {settings.HttpEndpoint} was not ready within {settings.SidecarWaitTimeout} " +
+                $"({DaprOptions.SectionName}:SidecarWaitTimeout). Is it running, and are DAPR_HTTP_PORT and DAPR_GRPC_PORT right?");
         }
     }
 
@@ -42,18 +40,17 @@ public sealed partial class DaprSidecarReadiness(DaprSidecar sidecar, IOptions<D
 }
 
 /// <summary>Readiness includes the sidecar: without it the app can neither read nor write.</summary>
-public sealed class DaprSidecarHealthCheck(DaprSidecar sidecar) : IHealthCheck
+public sealed class DaprSidecarHealthCheck(DaprClient dapr) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            using var response = await sidecar.SendAsync(HttpMethod.Get, "/v1.0/healthz", null, cancellationToken);
-            return response.IsSuccessStatusCode
+            return await dapr.CheckHealthAsync(cancellationToken)
                 ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy($"the Dapr sidecar answered {(int)response.StatusCode}");
+                : HealthCheckResult.Unhealthy("the Dapr sidecar is not healthy");
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             return HealthCheckResult.Unhealthy("the Dapr sidecar does not answer", e);
         }

@@ -1,17 +1,28 @@
 using System.Collections.Concurrent;
 
-namespace Licenzy.Infrastructure.Embedded;
+namespace Licenzy.Infrastructure.Actors;
 
 /// <summary>
-/// One async lock per actor (type, id). A lock exists only while some caller holds or awaits it,
-/// so memory follows the number of busy actors, not the number of subjects ever seen.
+/// The embedded binding's actor mailboxes: what the Dapr runtime guarantees an actor, one turn at a
+/// time per (type, id) and different ids side by side, for actors that run in this process. An
+/// in-process actor runs each of its methods through <see cref="RunAsync{T}"/>. Turns are not
+/// reentrant (as Licenzy configures Dapr's): an actor must not call itself. One async lock per
+/// actor exists only while some caller holds or awaits it, so memory follows the number of busy
+/// actors, not the number of subjects ever seen.
 /// </summary>
-internal sealed class ActorTurnLocks
+public sealed class ActorTurns
 {
     private readonly ConcurrentDictionary<(string Type, string Id), TurnLock> _locks = new();
 
+    /// <summary>Runs <paramref name="turn"/> once the actor's earlier turns have ended, and ends the turn when it completes.</summary>
+    public async Task<T> RunAsync<T>(string actorType, string actorId, Func<Task<T>> turn, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(turn);
+        await using (await EnterAsync(actorType, actorId, cancellationToken)) return await turn();
+    }
+
     /// <summary>Waits for the actor's turn; dispose the result to end the turn.</summary>
-    public async Task<IAsyncDisposable> EnterAsync(string actorType, string actorId, CancellationToken cancellationToken)
+    internal async Task<IAsyncDisposable> EnterAsync(string actorType, string actorId, CancellationToken cancellationToken)
     {
         var key = (actorType, actorId);
         TurnLock turnLock;
@@ -44,7 +55,7 @@ internal sealed class ActorTurnLocks
             _locks.TryRemove(new KeyValuePair<(string, string), TurnLock>(key, turnLock));
     }
 
-    private sealed class Turn(ActorTurnLocks owner, (string Type, string Id) key, TurnLock turnLock) : IAsyncDisposable
+    private sealed class Turn(ActorTurns owner, (string Type, string Id) key, TurnLock turnLock) : IAsyncDisposable
     {
         private int _ended;
 

@@ -1,0 +1,134 @@
+using Licenzy.Api.Idempotency;
+using Licenzy.Api.Usage;
+using Licenzy.Domain;
+using Licenzy.Domain.Billing;
+using Licenzy.Domain.Subjects;
+using Licenzy.Domain.Usage;
+using Licenzy.Infrastructure;
+using Licenzy.Infrastructure.State;
+
+namespace Licenzy.Api.Subjects;
+
+/// <summary>
+/// The only writer of a subject's document: what <see cref="ISubjectActor"/>'s turns do. The actor
+/// binding runs one turn at a time per subject, so every change (a billing event, a consumption) is
+/// read, decided and written whole, with an ETag check as a second guard. Where it is the only
+/// writer (<see cref="SubjectMemory"/>) it keeps the document it wrote and starts the next turn
+/// from it, and spends a new idempotency key without looking it up first: the insert refuses a key
+/// that exists, and the turn is then taken again from the store.
+/// </summary>
+public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader readers, SubjectMemory memory, TimeProvider clock,
+    ILogger<SubjectWriter> log)
+{
+    private readonly IStateStore _state = stores.Get(Components.StateStore);
+
+    /// <summary>Applies one billing event to the subject, once: a repeat of an event it has seen changes nothing.</summary>
+    public async Task<ApplyResult> ApplyAsync(SubjectKey subject, ApplyBillingEvent request, CancellationToken ct)
+    {
+        while (true)
+        {
+            var stored = await LoadAsync(subject, ct);
+            var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
+            // Not kept when unchanged: Apply may still have noted the event id in the copy.
+            if (!BillingLifecycle.Apply(state, request.Event)) return new ApplyResult(false, state.Version);
+
+            // Not kept either when written: billing events come a few times in a subject's life, and
+            // keeping every buyer's document made memory grow with the number of buyers.
+            if (await TryWriteAsync(subject, [Document(subject, state, stored)], state, keep: false, ct))
+            {
+                log.LogInformation("Applied {EventType} {EventId} to a subject of tenant {TenantId} ({Mode}); version {Version}",
+                    request.Event.GetType().Name, request.Event.EventId, subject.TenantId, subject.Mode, state.Version);
+                return new ApplyResult(true, state.Version);
+            }
+        }
+    }
+
+    /// <summary>Spends units for each request of the batch, in order, each once per idempotency key.</summary>
+    public async Task<ConsumeBatchResult> ConsumeAsync(SubjectKey subject, ConsumeBatch batch, CancellationToken ct)
+    {
+        // Kept document, unseen keys: no read at all. After a refused write, everything is read.
+        var assumeNewKeys = memory.IsOn;
+        while (true)
+        {
+            var now = clock.GetUtcNow();
+            var stored = await LoadAsync(subject, ct);
+            var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
+            var results = new List<ConsumeResult>(batch.Requests.Count);
+            var writes = new List<StateOperation>(batch.Requests.Count + 1);
+            // Keys answered earlier in this batch: a repeat is a replay (or a reuse), as in a later turn.
+            var answered = new Dictionary<string, IdempotentResponse>(StringComparer.Ordinal);
+            var consumed = false;
+
+            foreach (var request in batch.Requests)
+            {
+                var idempotencyKey = StateKeys.Idempotency(subject.TenantId, subject.Mode, "usage", request.IdempotencyKey);
+                if (answered.TryGetValue(idempotencyKey, out var answer))
+                {
+                    results.Add(Repeat(answer, request));
+                    continue;
+                }
+                var earlier = assumeNewKeys ? null : await _state.GetAsync<IdempotentResponse>(idempotencyKey, ct);
+                if (earlier is not null && earlier.Value.IsCurrent(now))
+                {
+                    answered[idempotencyKey] = earlier.Value;
+                    results.Add(Repeat(earlier.Value, request));
+                    continue;
+                }
+
+                var outcome = UsageLedger.Consume(state, request.Units, now);
+                var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
+                writes.Add(response.RecordAs(idempotencyKey, earlier));
+                answered[idempotencyKey] = response;
+                results.Add(new ConsumeResult(response, Replayed: false, KeyReused: false));
+                consumed |= outcome.Consumed;
+            }
+
+            // A consume that does not fit spends nothing, so an unspent document is unchanged and may be kept.
+            if (writes.Count == 0)
+            {
+                if (stored is not null) memory.Keep(stored);
+                return new ConsumeBatchResult(results);
+            }
+            if (consumed) writes.Add(Document(subject, state, stored));
+
+            if (await TryWriteAsync(subject, writes, consumed ? state : null, keep: true, ct))
+            {
+                if (!consumed && stored is not null) memory.Keep(stored);
+                return new ConsumeBatchResult(results);
+            }
+            assumeNewKeys = false;
+        }
+    }
+
+    /// <summary>The kept document when there is one, else the stored one.</summary>
+    private async Task<StateEntry<SubjectState>?> LoadAsync(SubjectKey subject, CancellationToken ct) =>
+        memory.Take(subject.StateKey) ?? await _state.GetAsync<SubjectState>(subject.StateKey, ct);
+
+    private static StateOperation.Upsert Document(SubjectKey subject, SubjectState state, StateEntry<SubjectState>? stored) =>
+        new(subject.StateKey, state, stored?.ETag, MustNotExist: stored is null);
+
+    /// <summary>
+    /// Writes in one transaction; with <paramref name="document"/> (the new subject document, among
+    /// the writes) the readers' cache is bracketed, and once committed the document is kept when
+    /// <paramref name="keep"/> says so.
+    /// </summary>
+    private async Task<bool> TryWriteAsync(SubjectKey subject, List<StateOperation> writes, SubjectState? document, bool keep,
+        CancellationToken ct)
+    {
+        IReadOnlyDictionary<string, string>? etags;
+        using (document is not null ? readers.Writing(subject) : null)
+        {
+            etags = await _state.TryTransactReturningETagsAsync(writes, ct);
+            if (etags is not null && document is not null) readers.Committed(subject, document);
+        }
+        if (etags is null) return false;
+        if (keep && document is not null && etags.TryGetValue(subject.StateKey, out var etag))
+            memory.Keep(new StateEntry<SubjectState>(subject.StateKey, document, etag));
+        return true;
+    }
+
+    private static ConsumeResult Repeat(IdempotentResponse earlier, ConsumeUnits request) =>
+        earlier.RequestHash == request.RequestHash
+            ? new ConsumeResult(earlier, Replayed: true, KeyReused: false)
+            : new ConsumeResult(earlier, Replayed: false, KeyReused: true);
+}
