@@ -13,7 +13,7 @@ namespace Licenzy.Testing;
 /// own data folder, a fake clock, and a local Stripe stand-in. One per test class; each test
 /// makes its own tenant, so tests never share data.
 /// </summary>
-public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
+public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime, ILicenzyHost
 {
     public const string AdminToken = "test-admin-token-0123456789";
 
@@ -78,6 +78,9 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime
         client.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
         return client;
     }
+
+    /// <summary>The standalone app serves the webhook route itself.</summary>
+    public HttpClient IngestClient() => CreateClient();
 
     public HttpClient RuntimeClient(string apiKey)
     {

@@ -28,7 +28,8 @@ public static class StoredState
         var stateKey = StateKeys.Idempotency(tenant.TenantId, mode, operation, key);
         if (tenant.App.Sidecar is { } sidecar) return sidecar.ExpiryOf(Components.StateStore, stateKey);
 
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(tenant.App.DataPath, "licenzy.db")};Pooling=False");
+        var app = (LicenzyApp)tenant.App;
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT expires_at FROM state WHERE store = $store AND key = $key;";

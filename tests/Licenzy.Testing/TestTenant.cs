@@ -21,7 +21,7 @@ public sealed class TestTenant
 
     private int _events;
 
-    private TestTenant(LicenzyApp app, string tenantId, string mode)
+    private TestTenant(ILicenzyHost app, string tenantId, string mode)
     {
         App = app;
         TenantId = tenantId;
@@ -29,7 +29,7 @@ public sealed class TestTenant
         Admin = app.AdminClient();
     }
 
-    public LicenzyApp App { get; }
+    public ILicenzyHost App { get; }
     public string TenantId { get; }
     public string Mode { get; }
     public HttpClient Admin { get; }
@@ -42,7 +42,7 @@ public sealed class TestTenant
     public string ModePath => $"/v1/admin/tenants/{TenantId}/modes/{Mode}";
 
     /// <summary>A tenant with Stripe connected, the three standard products, and a runtime key.</summary>
-    public static async Task<TestTenant> CreateAsync(LicenzyApp app, string mode = "test", bool connect = true, bool products = true)
+    public static async Task<TestTenant> CreateAsync(ILicenzyHost app, string mode = "test", bool connect = true, bool products = true)
     {
         var admin = app.AdminClient();
         var created = await admin.PostAsJsonAsync("/v1/admin/tenants", new { name = "Test tenant" });
@@ -113,7 +113,11 @@ public sealed class TestTenant
     public string NextEventId() => $"evt_{TenantId}_{Interlocked.Increment(ref _events)}";
 
     /// <summary>Sends a signed event to the ingest route.</summary>
-    public async Task<HttpResponseMessage> SendWebhookAsync(string body, string? signature = null, string? path = null)
+    public async Task<HttpResponseMessage> SendWebhookAsync(string body, string? signature = null, string? path = null) =>
+        await App.IngestClient().SendAsync(WebhookRequest(body, signature, path));
+
+    /// <summary>An event to the ingest route, signed as Stripe signs it now unless <paramref name="signature"/> is given.</summary>
+    public HttpRequestMessage WebhookRequest(string body, string? signature = null, string? path = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path ?? $"/v1/webhooks/stripe/{TenantId}/{Mode}")
         {
@@ -121,7 +125,7 @@ public sealed class TestTenant
         };
         request.Headers.TryAddWithoutValidation("Stripe-Signature",
             signature ?? StripeSignature.Sign(Encoding.UTF8.GetBytes(body), WebhookSecret, App.Clock.GetUtcNow()));
-        return await App.CreateClient().SendAsync(request);
+        return request;
     }
 
     /// <summary>Sends a signed event and waits until the Api has handled it.</summary>
