@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public abstract class AccessTests(LicenzyApp app)
+public abstract class AccessTests(ILicenzyHost app)
 {
     [Fact]
     public async Task An_unknown_subject_has_nothing()
@@ -162,7 +162,7 @@ public abstract class AccessTests(LicenzyApp app)
     [InlineData("Bearer " + LicenzyApp.AdminToken)]
     public async Task Every_runtime_route_refuses_a_bad_key_the_same_way(string? authorization)
     {
-        var client = app.CreateClient();
+        var client = app.ApiClient();
         if (authorization is not null) client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
 
         var responses = new[]
@@ -187,3 +187,6 @@ public abstract class AccessTests(LicenzyApp app)
 public sealed class AccessTestsOnEmbedded(LicenzyApp app) : AccessTests(app), IClassFixture<LicenzyApp>;
 
 public sealed class AccessTestsOnDapr(DaprLicenzyApp app) : AccessTests(app), IClassFixture<DaprLicenzyApp>;
+
+/// <summary>The same behaviour with two Api and two Ingest replicas behind the sidecar.</summary>
+public sealed class AccessTestsOnDaprReplicas(DaprCluster cluster) : AccessTests(cluster), IClassFixture<DaprCluster>;

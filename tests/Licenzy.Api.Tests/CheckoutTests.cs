@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public abstract class CheckoutTests(LicenzyApp app)
+public abstract class CheckoutTests(ILicenzyHost app)
 {
     [Fact]
     public async Task A_checkout_session_carries_what_later_events_need()
@@ -245,3 +245,6 @@ public abstract class CheckoutTests(LicenzyApp app)
 public sealed class CheckoutTestsOnEmbedded(LicenzyApp app) : CheckoutTests(app), IClassFixture<LicenzyApp>;
 
 public sealed class CheckoutTestsOnDapr(DaprLicenzyApp app) : CheckoutTests(app), IClassFixture<DaprLicenzyApp>;
+
+/// <summary>The same behaviour with two Api and two Ingest replicas behind the sidecar.</summary>
+public sealed class CheckoutTestsOnDaprReplicas(DaprCluster cluster) : CheckoutTests(cluster), IClassFixture<DaprCluster>;

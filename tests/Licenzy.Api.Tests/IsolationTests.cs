@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public abstract class IsolationTests(LicenzyApp app)
+public abstract class IsolationTests(ILicenzyHost app)
 {
     [Fact]
     public async Task A_test_key_never_sees_live_state()
@@ -56,7 +56,7 @@ public abstract class IsolationTests(LicenzyApp app)
     }
 
     /// <summary>Issues a key for another mode of an existing tenant.</summary>
-    private sealed class TenantKeys(LicenzyApp app, string tenantId)
+    private sealed class TenantKeys(ILicenzyHost app, string tenantId)
     {
         public async Task<string> IssueAsync(string mode)
         {
@@ -69,3 +69,6 @@ public abstract class IsolationTests(LicenzyApp app)
 public sealed class IsolationTestsOnEmbedded(LicenzyApp app) : IsolationTests(app), IClassFixture<LicenzyApp>;
 
 public sealed class IsolationTestsOnDapr(DaprLicenzyApp app) : IsolationTests(app), IClassFixture<DaprLicenzyApp>;
+
+/// <summary>The same behaviour with two Api and two Ingest replicas behind the sidecar.</summary>
+public sealed class IsolationTestsOnDaprReplicas(DaprCluster cluster) : IsolationTests(cluster), IClassFixture<DaprCluster>;

@@ -12,12 +12,14 @@ namespace Licenzy.Api.Tests;
 /// topic and the subject's actor, read back through the runtime API. The clock only moves
 /// forward; each test reads times relative to it.
 /// </summary>
-public abstract class LifecycleTests(LicenzyApp app)
+public abstract class LifecycleTests(ILicenzyHost app)
 {
     /// <summary>Few attempts, so an event that never becomes attributable is dead-lettered quickly.</summary>
-    public static void FewAttempts(LicenzyApp app) => app.Settings["Licenzy:Outbox:MaxAttempts"] = "3";
+    public const int FewAttempts = 3;
 
-    private readonly LicenzyApp _app = app;
+    public static void SetFewAttempts(LicenzyApp app) => app.Settings["Licenzy:Outbox:MaxAttempts"] = FewAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private readonly ILicenzyHost _app = app;
 
     private DateTimeOffset Now => _app.Clock.GetUtcNow();
 
@@ -243,7 +245,7 @@ public sealed class LifecycleTestsOnEmbedded(LifecycleTestsOnEmbedded.App app) :
 {
     public sealed class App : LicenzyApp
     {
-        public App() => FewAttempts(this);
+        public App() => SetFewAttempts(this);
     }
 }
 
@@ -251,6 +253,14 @@ public sealed class LifecycleTestsOnDapr(LifecycleTestsOnDapr.App app) : Lifecyc
 {
     public sealed class App : LicenzyAppOnDapr
     {
-        public App() => FewAttempts(this);
+        public App() => SetFewAttempts(this);
+    }
+}
+
+public sealed class LifecycleTestsOnDaprReplicas(LifecycleTestsOnDaprReplicas.App app) : LifecycleTests(app), IClassFixture<LifecycleTestsOnDaprReplicas.App>
+{
+    public sealed class App : DaprCluster
+    {
+        public App() => MaxAttempts = FewAttempts;
     }
 }

@@ -5,7 +5,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public class SetupApiTests(LicenzyApp app) : IClassFixture<LicenzyApp>
+public abstract class SetupApiTests(ILicenzyHost app)
 {
     [Fact]
     public async Task A_tenant_is_created_with_a_name()
@@ -43,7 +43,7 @@ public class SetupApiTests(LicenzyApp app) : IClassFixture<LicenzyApp>
     public async Task The_setup_api_takes_only_the_admin_token()
     {
         var tenant = await TestTenant.CreateAsync(app);
-        var noToken = app.CreateClient();
+        var noToken = app.ApiClient();
         var runtimeKey = app.RuntimeClient(tenant.ApiKey);
         var wrongToken = app.RuntimeClient(LicenzyApp.AdminToken + "x");
 
@@ -229,19 +229,6 @@ public class SetupApiTests(LicenzyApp app) : IClassFixture<LicenzyApp>
     }
 
     [Fact]
-    public async Task A_key_is_stored_only_as_the_SHA_256_of_its_UTF8_bytes_the_format_keys_already_issued_have()
-    {
-        var tenant = await TestTenant.CreateAsync(app);
-        var created = await (await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/api-keys", new { })).OkJsonAsync(HttpStatusCode.Created);
-        var key = created.GetProperty("key").GetString()!;
-        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
-
-        Assert.Equal(["apikey|" + hash], await StoredState.EmbeddedKeysMentioningAsync(app, "apikey|" + hash));
-        Assert.Empty(await StoredState.EmbeddedKeysMentioningAsync(app, key));
-        Assert.Equal(HttpStatusCode.OK, (await app.RuntimeClient(key).PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
-    }
-
-    [Fact]
     public async Task A_key_cannot_be_revoked_through_another_tenant()
     {
         var owner = await TestTenant.CreateAsync(app);
@@ -253,6 +240,41 @@ public class SetupApiTests(LicenzyApp app) : IClassFixture<LicenzyApp>
         await response.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_api_key");
         var client = app.RuntimeClient(created.GetProperty("key").GetString()!);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Unknown_routes_and_methods_answer_problem_json()
+    {
+        var client = app.AdminClient();
+
+        await (await client.GetAsync("/v1/nothing-here")).AssertProblemAsync(HttpStatusCode.NotFound, "not_found");
+        await (await client.GetAsync("/v1/admin/tenants")).AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task Health_endpoints_answer()
+    {
+        var client = app.ApiClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
+    }
+}
+
+/// <summary>The setup API on embedded components, and what it leaves in the SQLite file.</summary>
+public sealed class SetupApiTestsOnEmbedded(LicenzyApp app) : SetupApiTests(app), IClassFixture<LicenzyApp>
+{
+    [Fact]
+    public async Task A_key_is_stored_only_as_the_SHA_256_of_its_UTF8_bytes_the_format_keys_already_issued_have()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var created = await (await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/api-keys", new { })).OkJsonAsync(HttpStatusCode.Created);
+        var key = created.GetProperty("key").GetString()!;
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+
+        Assert.Equal(["apikey|" + hash], await StoredState.EmbeddedKeysMentioningAsync(app, "apikey|" + hash));
+        Assert.Empty(await StoredState.EmbeddedKeysMentioningAsync(app, key));
+        Assert.Equal(HttpStatusCode.OK, (await app.RuntimeClient(key).PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
     }
 
     [Fact]
@@ -276,22 +298,9 @@ public class SetupApiTests(LicenzyApp app) : IClassFixture<LicenzyApp>
         await stream.CopyToAsync(copy);
         return copy.ToArray();
     }
-
-    [Fact]
-    public async Task Unknown_routes_and_methods_answer_problem_json()
-    {
-        var client = app.AdminClient();
-
-        await (await client.GetAsync("/v1/nothing-here")).AssertProblemAsync(HttpStatusCode.NotFound, "not_found");
-        await (await client.GetAsync("/v1/admin/tenants")).AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
-    }
-
-    [Fact]
-    public async Task Health_endpoints_answer()
-    {
-        var client = app.CreateClient();
-
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
-    }
 }
+
+public sealed class SetupApiTestsOnDapr(DaprLicenzyApp app) : SetupApiTests(app), IClassFixture<DaprLicenzyApp>;
+
+/// <summary>The setup API with two Api replicas: what one replica set up, the other serves at once.</summary>
+public sealed class SetupApiTestsOnDaprReplicas(DaprCluster cluster) : SetupApiTests(cluster), IClassFixture<DaprCluster>;

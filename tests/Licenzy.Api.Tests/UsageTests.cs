@@ -4,7 +4,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Api.Tests;
 
-public abstract class UsageTests(LicenzyApp app)
+public abstract class UsageTests(ILicenzyHost app)
 {
     protected static HttpRequestMessage Consume(string subjectRef, object units, string? key)
     {
@@ -257,3 +257,6 @@ public sealed class UsageTestsOnDapr(DaprLicenzyApp app) : UsageTests(app), ICla
         Assert.Equal(49, retry.GetProperty("usage_remaining").GetInt64());
     }
 }
+
+/// <summary>The same behaviour with two Api and two Ingest replicas behind the sidecar.</summary>
+public sealed class UsageTestsOnDaprReplicas(DaprCluster cluster) : UsageTests(cluster), IClassFixture<DaprCluster>;

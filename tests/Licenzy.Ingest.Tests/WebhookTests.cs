@@ -8,7 +8,7 @@ using Licenzy.Testing;
 
 namespace Licenzy.Ingest.Tests;
 
-public abstract class WebhookTests(LicenzyApp app)
+public abstract class WebhookTests(ILicenzyHost app)
 {
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
@@ -81,7 +81,7 @@ public abstract class WebhookTests(LicenzyApp app)
         var (tenant, body, _) = await PaidCheckoutAsync();
         var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/stripe/{tenant.TenantId}/test") { Content = new StringContent(body) };
 
-        var response = await app.CreateClient().SendAsync(request);
+        var response = await app.IngestClient().SendAsync(request);
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_signature");
         Assert.False(await tenant.IsAllowedAsync("user_1"));
@@ -216,3 +216,6 @@ public abstract class WebhookTests(LicenzyApp app)
 public sealed class WebhookTestsOnEmbedded(LicenzyApp app) : WebhookTests(app), IClassFixture<LicenzyApp>;
 
 public sealed class WebhookTestsOnDapr(DaprLicenzyApp app) : WebhookTests(app), IClassFixture<DaprLicenzyApp>;
+
+/// <summary>The same behaviour with two Api and two Ingest replicas behind the sidecar.</summary>
+public sealed class WebhookTestsOnDaprReplicas(DaprCluster cluster) : WebhookTests(cluster), IClassFixture<DaprCluster>;

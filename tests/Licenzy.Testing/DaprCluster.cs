@@ -19,7 +19,7 @@ namespace Licenzy.Testing;
 /// requests over an app's live replicas in turn. No tokens between apps and sidecar: the way
 /// <c>dapr run</c> starts apps without them.
 /// </summary>
-public sealed class DaprCluster : ILicenzyHost, IAsyncLifetime
+public class DaprCluster : ILicenzyHost, IAsyncLifetime
 {
     public const string ApiAppId = "licenzy-api";
     public const string IngestAppId = "licenzy-ingest";
@@ -42,6 +42,7 @@ public sealed class DaprCluster : ILicenzyHost, IAsyncLifetime
     {
         Stripe = await StripeStandIn.StartAsync();
         Sidecar = await FakeDaprSidecar.StartAsync(Clock);
+        Sidecar.MaxAttempts = MaxAttempts;
         Start<ApiOptions>(ApiAppId, "api-0");
         Start<ApiOptions>(ApiAppId, "api-1");
         Start<WebhookSecrets>(IngestAppId, "ingest-0");
@@ -86,6 +87,11 @@ public sealed class DaprCluster : ILicenzyHost, IAsyncLifetime
         replica.Gate.Kill();
         await replica.Server.DisposeAsync();
     }
+
+    /// <summary>Deliveries of one message before the sidecar dead-letters it.</summary>
+    public int MaxAttempts { get; init; } = 8;
+
+    public HttpClient ApiClient() => Client(ApiAppId);
 
     public HttpClient AdminClient() => Client(ApiAppId, "Bearer", LicenzyApp.AdminToken);
 

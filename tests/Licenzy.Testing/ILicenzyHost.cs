@@ -16,6 +16,9 @@ public interface ILicenzyHost
     /// <summary>Every subscriber's results, to wait for a message instead of sleeping.</summary>
     DeliveryObserver Deliveries { get; }
 
+    /// <summary>The Api app with no credentials.</summary>
+    HttpClient ApiClient();
+
     /// <summary>The setup API, with the admin token.</summary>
     HttpClient AdminClient();
 

@@ -79,6 +79,8 @@ public class LicenzyApp : WebApplicationFactory<StandaloneApp>, IAsyncLifetime, 
         return client;
     }
 
+    public HttpClient ApiClient() => CreateClient();
+
     /// <summary>The standalone app serves the webhook route itself.</summary>
     public HttpClient IngestClient() => CreateClient();
 
