@@ -323,7 +323,18 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     private async Task DeliverAsync(Delivery message)
     {
         var startedAt = Clock.GetUtcNow();
-        foreach (var (appId, subscription) in await SubscribersAsync(message.Topic))
+        List<(string AppId, Subscription Subscription)> subscribers;
+        try
+        {
+            subscribers = await SubscribersAsync(message.Topic);
+        }
+        catch (Exception e) when (e is HttpRequestException or ObjectDisposedException or InvalidOperationException)
+        {
+            // A replica went away while telling its subscriptions: the broker tries again later.
+            _ = RetryLaterAsync(message with { Attempt = message.Attempt + 1 }, startedAt);
+            return;
+        }
+        foreach (var (appId, subscription) in subscribers)
         {
             if (message.AppId is not null && message.AppId != appId) continue;
             var status = await DeliverOnceAsync(appId, subscription, message);
