@@ -40,7 +40,7 @@ internal static class ContainerSuite
         var missing = new[] { ContainerImages.Daprd, ContainerImages.Placement }.Where(image => !engine.HasImage(image)).ToList();
         return missing.Count == 0
             ? null
-            : $"the Docker engine has no {string.Join(" or ", missing)} (the suite pulls nothing: docker pull them, or set " +
+            : $"the Docker engine does not hold {string.Join(" and ", missing)} (the suite pulls nothing: docker pull them, or set " +
               $"{ContainerImages.DaprdVariable} / {ContainerImages.PlacementVariable}); the Dapr binding is tested against the sidecar test double instead";
     }
 }

@@ -122,6 +122,8 @@ internal sealed class SidecarContainers : IAsyncDisposable
             ["DAPR_GRPC_ENDPOINT"] = $"http://127.0.0.1:{daprGrpc}",
             ["DAPR_API_TOKEN"] = DaprApiToken,
             ["APP_API_TOKEN"] = AppApiToken,
+            // Every call to the sidecar is logged at Information; a failure's output should show the app's own lines.
+            ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
         };
         var process = LicenzyProcess.Start(app, "Production", environment);
         _started.Add(process);
@@ -160,7 +162,8 @@ internal sealed class SidecarContainers : IAsyncDisposable
         }
         catch (Exception e) when (e is not SidecarStartException)
         {
-            throw new SidecarStartException($"{appId} did not start with its daprd: {e.Message}\n{await DescribeAsync()}", e);
+            var reason = e.Message.Split('\n')[0];
+            throw new SidecarStartException($"{appId} did not start with its daprd: {reason}\n{await DescribeAsync()}", e);
         }
         return started;
     }
@@ -248,8 +251,9 @@ internal sealed class SidecarApp(string appId, LicenzyProcess process, IContaine
         return $"--- {AppId} output:\n{Tail(process.Output)}\n--- {AppId} daprd:\n{logs}";
     }
 
-    private static string Tail(string text, int lines = 40) =>
-        string.Join('\n', text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines));
+    private static string Tail(string text, int lines = 40, int width = 400) =>
+        string.Join('\n', text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(lines)
+            .Select(line => line.Length <= width ? line : line[..width] + " ..."));
 }
 
 internal sealed class SidecarStartException(string message, Exception inner) : Exception(message, inner);
