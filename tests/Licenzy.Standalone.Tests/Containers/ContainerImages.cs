@@ -25,8 +25,6 @@ internal static class ContainerImages
     public static string? Redis(DockerEngine engine) =>
         Configured(RedisVariable) ?? new[] { OfficialRedis, LocalRedis }.FirstOrDefault(engine.HasImage);
 
-    public static bool RedisConfigured => Configured(RedisVariable) is not null;
-
     private static string? Configured(string variable) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } image ? image : null;
 }
