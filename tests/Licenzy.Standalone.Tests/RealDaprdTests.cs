@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Licenzy.Stripe;
 using Licenzy.Testing;
 
 namespace Licenzy.Standalone.Tests;
@@ -73,7 +72,7 @@ public sealed class RealDaprdTests : IAsyncLifetime
         var metadata = new Dictionary<string, string> { ["licenzy_tenant"] = tenantId, ["licenzy_mode"] = "test", ["licenzy_subject"] = "u1", ["licenzy_product"] = "PACK" };
         var body = StripeEvents.CheckoutSession("checkout.session.completed", "evt_real_1", DateTimeOffset.UtcNow, "cs_test_real", metadata, "payment", "paid");
         var webhook = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/stripe/{tenantId}/test") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        webhook.Headers.Add("Stripe-Signature", StripeSignature.Sign(Encoding.UTF8.GetBytes(body), "whsec_real", DateTimeOffset.UtcNow));
+        webhook.Headers.Add("Stripe-Signature", global::Stripe.EventUtility.GenerateSignatureHeader(body, "whsec_real"));
         Assert.Equal(HttpStatusCode.OK, (await ingest.Client().SendAsync(webhook)).StatusCode);
 
         await api.WaitForLineAsync("Applied CheckoutCompleted evt_real_1");
