@@ -110,8 +110,8 @@ public static class SigningCases
 
     private static readonly long NowSeconds = Now.ToUnixTimeSeconds();
 
-    private static readonly string EventBody = Encoding.UTF8.GetString(
-        Payload.Event(StripeEventTypes.SubscriptionUpdated, Payload.Read("subscription.updated.json")));
+    private static readonly string EventBody =
+        Payload.Event(StripeEventTypes.SubscriptionUpdated, Payload.Read("subscription.updated.json"));
 
     public static readonly IReadOnlyList<SigningCase> All =
     [

@@ -57,7 +57,7 @@ public static class StripeWebhookApi
         StripeEvent stripeEvent;
         try
         {
-            stripeEvent = StripeEvent.Parse(payload);
+            stripeEvent = StripeEvent.Parse(body);
         }
         catch (StripePayloadException e)
         {
