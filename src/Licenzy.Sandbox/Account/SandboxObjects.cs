@@ -114,6 +114,7 @@ public sealed record SandboxInvoice
 {
     public required string Id { get; init; }
     public required string SubscriptionId { get; init; }
+
     public required string CustomerId { get; init; }
 
     /// <summary>The subscription's metadata as of the invoice, which is how Stripe ties an invoice back.</summary>
@@ -125,6 +126,10 @@ public sealed record SandboxInvoice
     public required DateTimeOffset PeriodStart { get; init; }
     public required DateTimeOffset PeriodEnd { get; init; }
     public required string PaymentIntentId { get; init; }
+
+    /// <summary>The charge that paid it, once paid.</summary>
+    public string? ChargeId { get; init; }
+
     public required DateTimeOffset Created { get; init; }
     public string Status { get; init; } = "open";
     public int AttemptCount { get; init; }

@@ -60,8 +60,8 @@ public static class StripeBilling
         };
         if (!declined)
         {
-            Pay(data, subscription.Owner, intent, now);
-            invoice = invoice with { Status = "paid", PaidAt = now };
+            var charge = Pay(data, subscription.Owner, intent, now);
+            invoice = invoice with { Status = "paid", PaidAt = now, ChargeId = charge.Id };
         }
 
         data.Invoices[invoice.Id] = invoice;
@@ -71,8 +71,8 @@ public static class StripeBilling
     /// <summary>Another attempt at an open invoice, which succeeds.</summary>
     public static SandboxInvoice PayOpenInvoice(AccountData data, SandboxSubscription subscription, SandboxInvoice invoice, DateTimeOffset now)
     {
-        Pay(data, subscription.Owner, data.PaymentIntents[invoice.PaymentIntentId], now);
-        var paid = invoice with { Status = "paid", PaidAt = now, AttemptCount = invoice.AttemptCount + 1 };
+        var charge = Pay(data, subscription.Owner, data.PaymentIntents[invoice.PaymentIntentId], now);
+        var paid = invoice with { Status = "paid", PaidAt = now, ChargeId = charge.Id, AttemptCount = invoice.AttemptCount + 1 };
         data.Invoices[paid.Id] = paid;
         return paid;
     }

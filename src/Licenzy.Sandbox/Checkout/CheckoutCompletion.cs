@@ -1,5 +1,6 @@
 using Licenzy.Sandbox.Account;
 using Licenzy.Sandbox.Wire;
+using Microsoft.Extensions.Options;
 
 namespace Licenzy.Sandbox.Checkout;
 
@@ -23,8 +24,10 @@ public abstract record Completion
 /// Pays a Checkout Session the way Stripe completes one paid with a working test card, and
 /// writes the events Stripe sends about it.
 /// </summary>
-public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider clock)
+public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider clock, IOptions<SandboxOptions> options)
 {
+    private readonly StripeApiVersion _version = options.Value.EventApiVersion;
+
     public Completion Complete(string sessionId) => account.Transact<Completion>(data =>
     {
         if (!data.Sessions.TryGetValue(sessionId, out var session)) return new Completion.Unknown();
@@ -45,7 +48,7 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
         return new Completion.Paid(paid, events);
     });
 
-    private static (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) Subscribe(
+    private (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) Subscribe(
         AccountData data, SandboxCheckoutSession session, Owner owner, DateTimeOffset now)
     {
         var subscription = new SandboxSubscription
@@ -66,13 +69,13 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
         };
         return (paid,
         [
-            StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now),
-            StripeEventJson.Create("customer.subscription.created", StripeObjectJson.Subscription(subscription), now),
-            StripeEventJson.Create("invoice.paid", StripeObjectJson.Invoice(invoice), now),
+            StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now, _version),
+            StripeEventJson.Create("customer.subscription.created", StripeObjectJson.Subscription(subscription, _version), now, _version),
+            StripeEventJson.Create("invoice.paid", StripeObjectJson.Invoice(invoice, _version), now, _version),
         ]);
     }
 
-    private static (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) PayOnce(
+    private (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) PayOnce(
         AccountData data, SandboxCheckoutSession session, Owner owner, DateTimeOffset now)
     {
         // A one-time Checkout makes no customer unless asked to (customer_creation: if_required).
@@ -80,6 +83,6 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
             session.Request.ObjectMetadata, now);
         StripeBilling.Pay(data, owner, intent, now);
         var paid = session with { Status = SessionStatuses.Complete, PaymentStatus = "paid", PaymentIntentId = intent.Id };
-        return (paid, [StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now)]);
+        return (paid, [StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now, _version)]);
     }
 }

@@ -6,6 +6,7 @@ using Licenzy.Sandbox.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Licenzy.Sandbox.StripeApi;
@@ -40,8 +41,13 @@ public static class SandboxStripeApi
 
     private static ValueTask<object?> StampRequestId(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        context.HttpContext.Response.Headers["Request-Id"] = StripeIds.New("req");
-        context.HttpContext.Response.Headers["Stripe-Version"] = StripeEventJson.ApiVersion;
+        var http = context.HttpContext;
+        http.Response.Headers["Request-Id"] = StripeIds.New("req");
+        // Stripe answers in the version a request asks for (Stripe.net always asks for the one it
+        // pins), else in the account's own, which is the sandbox's setting.
+        http.Response.Headers["Stripe-Version"] = StripeApiVersion.TryParse(http.Request.Headers["Stripe-Version"].ToString(), out var asked)
+            ? asked.Name
+            : http.RequestServices.GetRequiredService<IOptions<SandboxOptions>>().Value.ApiVersion;
         return next(context);
     }
 

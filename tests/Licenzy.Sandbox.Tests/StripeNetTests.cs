@@ -1,0 +1,56 @@
+using StripeNet = global::Stripe;
+
+namespace Licenzy.Sandbox.Tests;
+
+/// <summary>
+/// The sandbox held against Stripe.net as a client, the way a Stripe.net user meets it: its
+/// webhooks verified and read by <c>EventUtility.ConstructEvent</c> with Stripe.net's default settings.
+/// </summary>
+public sealed class StripeNetTests(SandboxedLicenzy app) : IClassFixture<SandboxedLicenzy>
+{
+    [Fact]
+    public async Task Its_webhooks_verify_and_parse_with_Stripe_nets_default_settings()
+    {
+        var tenant = await SandboxTenant.CreateAsync(app);
+        var (_, bought) = await tenant.BuyAsync("user_1", SandboxTenant.Subscription);
+        var failed = await tenant.TriggerAppliedAsync("user_1", "payment_failure");
+        var recovered = await tenant.TriggerAppliedAsync("user_1", "recovery");
+        var refunded = await tenant.TriggerAppliedAsync("user_1", "refund");
+        var (_, pass) = await tenant.BuyAsync("pass_user", SandboxTenant.DayPass);
+        var disputed = await tenant.TriggerAppliedAsync("pass_user", "dispute");
+        var closed = await tenant.TriggerAppliedAsync("pass_user", "dispute_lost");
+
+        foreach (var delivered in (IEnumerable<Delivered>)[.. bought, .. failed, .. recovered, .. refunded, .. pass, .. disputed, .. closed])
+        {
+            var stripeEvent = Construct(tenant, delivered);
+            Assert.Equal(StripeNet.StripeConfiguration.ApiVersion, stripeEvent.ApiVersion);
+            Assert.Equal(delivered.Type, stripeEvent.Type);
+            Assert.False(stripeEvent.Livemode);
+            Assert.NotNull(stripeEvent.Data.Object);
+        }
+
+        var session = Assert.IsType<StripeNet.Checkout.Session>(Construct(tenant, bought[0]).Data.Object);
+        Assert.Equal("user_1", session.Metadata["licenzy_subject"]);
+        Assert.Equal("paid", session.PaymentStatus);
+        var subscription = Assert.IsType<StripeNet.Subscription>(Construct(tenant, bought[1]).Data.Object);
+        Assert.Equal(session.SubscriptionId, subscription.Id);
+        Assert.Equal(app.Clock.GetUtcNow().AddDays(30).ToUnixTimeSeconds(),
+            new DateTimeOffset(Assert.Single(subscription.Items.Data).CurrentPeriodEnd).ToUnixTimeSeconds());
+        var invoice = Assert.IsType<StripeNet.Invoice>(Construct(tenant, bought[2]).Data.Object);
+        Assert.Equal(subscription.Id, invoice.Parent.SubscriptionDetails.SubscriptionId);
+        Assert.Equal("user_1", invoice.Parent.SubscriptionDetails.Metadata["licenzy_subject"]);
+        Assert.StartsWith("pi_", Assert.Single(invoice.Payments.Data).Payment.PaymentIntentId);
+        var charge = Assert.IsType<StripeNet.Charge>(Construct(tenant, refunded[0]).Data.Object);
+        Assert.True(charge.Refunded);
+        var dispute = Assert.IsType<StripeNet.Dispute>(Construct(tenant, closed[0]).Data.Object);
+        Assert.Equal("lost", dispute.Status);
+    }
+
+    /// <summary>With Stripe.net's defaults, but for the clock: the sandbox signs on the test's fake one.</summary>
+    private StripeNet.Event Construct(SandboxTenant tenant, Delivered delivered)
+    {
+        var webhook = tenant.Webhook(delivered);
+        return StripeNet.EventUtility.ConstructEvent(webhook.Body, webhook.Signature, SandboxOptions.DefaultWebhookSecret,
+            StripeNet.EventUtility.DefaultTimeTolerance, app.Clock.GetUtcNow().ToUnixTimeSeconds());
+    }
+}
