@@ -36,6 +36,7 @@ public sealed class OlderApiVersionTests(SandboxedLicenzyOnAnOlderApiVersion app
         Assert.StartsWith("ch_", invoice["charge"]!.GetValue<string>());
         Assert.Null(invoice["parent"]);
         Assert.Null(invoice["payments"]);
+        Assert.Equal(created["items"]!["data"]![0]!["id"]!.GetValue<string>(), invoice["lines"]!["data"]![0]!["subscription_item"]!.GetValue<string>());
         Assert.True(await tenant.IsAllowedAsync("user_1"));
         Assert.Equal(start.AddDays(30), ExpiresAt(await SingleEntitlementAsync(tenant)));
 

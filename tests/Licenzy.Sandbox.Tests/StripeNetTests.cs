@@ -40,6 +40,9 @@ public sealed class StripeNetTests(SandboxedLicenzy app) : IClassFixture<Sandbox
         Assert.Equal(subscription.Id, invoice.Parent.SubscriptionDetails.SubscriptionId);
         Assert.Equal("user_1", invoice.Parent.SubscriptionDetails.Metadata["licenzy_subject"]);
         Assert.StartsWith("pi_", Assert.Single(invoice.Payments.Data).Payment.PaymentIntentId);
+        var line = Assert.Single(invoice.Lines.Data);
+        Assert.Equal(subscription.Items.Data[0].Id, line.Parent.SubscriptionItemDetails.SubscriptionItem);
+        Assert.Equal(subscription.Id, line.Parent.SubscriptionItemDetails.Subscription);
         var charge = Assert.IsType<StripeNet.Charge>(Construct(tenant, refunded[0]).Data.Object);
         Assert.True(charge.Refunded);
         var dispute = Assert.IsType<StripeNet.Dispute>(Construct(tenant, closed[0]).Data.Object);

@@ -115,6 +115,9 @@ public sealed record SandboxInvoice
     public required string Id { get; init; }
     public required string SubscriptionId { get; init; }
 
+    /// <summary>The subscription's item the invoice's one line bills.</summary>
+    public required string SubscriptionItemId { get; init; }
+
     public required string CustomerId { get; init; }
 
     /// <summary>The subscription's metadata as of the invoice, which is how Stripe ties an invoice back.</summary>

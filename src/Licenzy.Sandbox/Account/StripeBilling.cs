@@ -53,7 +53,7 @@ public static class StripeBilling
         var intent = NewPaymentIntent(data, subscription.Amount, subscription.Price.Currency, subscription.CustomerId, invoiceId, NoMetadata, now);
         var invoice = new SandboxInvoice
         {
-            Id = invoiceId, SubscriptionId = subscription.Id, CustomerId = subscription.CustomerId,
+            Id = invoiceId, SubscriptionId = subscription.Id, SubscriptionItemId = subscription.ItemId, CustomerId = subscription.CustomerId,
             SubscriptionMetadata = subscription.Metadata, BillingReason = billingReason, Price = subscription.Price,
             Quantity = subscription.Quantity, PeriodStart = periodStart, PeriodEnd = periodStart + BillingPeriod,
             PaymentIntentId = intent.Id, Created = now, AttemptCount = 1,

@@ -212,6 +212,7 @@ public static class StripeObjectJson
                 ["subscription_item_details"] = new JsonObject
                 {
                     ["invoice_item"] = null, ["proration"] = false, ["subscription"] = invoice.SubscriptionId,
+                    ["subscription_item"] = invoice.SubscriptionItemId,
                 },
             };
             line["pricing"] = new JsonObject
@@ -226,6 +227,7 @@ public static class StripeObjectJson
             line["price"] = Price(invoice.Price);
             line["proration"] = false;
             line["subscription"] = invoice.SubscriptionId;
+            line["subscription_item"] = invoice.SubscriptionItemId;
             line["type"] = "subscription";
         }
 
