@@ -20,6 +20,7 @@ public sealed class StripeNetTests(SandboxedLicenzy app) : IClassFixture<Sandbox
             Mode = "subscription",
             LineItems = [new() { Price = SeededPrices.ProMonthly, Quantity = 1 }],
             SuccessUrl = "https://shop.example/thanks?session_id={CHECKOUT_SESSION_ID}",
+            CustomerEmail = "shopper@example.com",
             Metadata = new() { ["order"] = "1001" },
         }, new StripeNet.RequestOptions { IdempotencyKey = "order-1001" });
 
@@ -33,6 +34,8 @@ public sealed class StripeNetTests(SandboxedLicenzy app) : IClassFixture<Sandbox
         Assert.StartsWith(SandboxedLicenzy.Origin + "/sandbox/checkout/", fetched.Url);
         Assert.Equal("1001", fetched.Metadata["order"]);
         Assert.Equal(1900, fetched.AmountTotal);
+        Assert.Equal("shopper@example.com", fetched.CustomerEmail);
+        Assert.Null(fetched.CustomerDetails);
         Assert.Equal(StripeNet.StripeConfiguration.ApiVersion, fetched.StripeResponse.Headers.GetValues("Stripe-Version").Single());
     }
 
@@ -60,6 +63,7 @@ public sealed class StripeNetTests(SandboxedLicenzy app) : IClassFixture<Sandbox
         Assert.Equal(checkout.AttemptId, session.ClientReferenceId);
         Assert.StartsWith("sub_", session.SubscriptionId);
         Assert.Null(session.Url);
+        Assert.Equal("user_1@example.com", session.CustomerDetails.Email);
     }
 
     [Fact]
@@ -86,6 +90,7 @@ public sealed class StripeNetTests(SandboxedLicenzy app) : IClassFixture<Sandbox
         var session = Assert.IsType<StripeNet.Checkout.Session>(Construct(tenant, bought[0]).Data.Object);
         Assert.Equal("user_1", session.Metadata["licenzy_subject"]);
         Assert.Equal("paid", session.PaymentStatus);
+        Assert.Equal("user_1@example.com", session.CustomerDetails.Email);
         var subscription = Assert.IsType<StripeNet.Subscription>(Construct(tenant, bought[1]).Data.Object);
         Assert.Equal(session.SubscriptionId, subscription.Id);
         Assert.Equal(app.Clock.GetUtcNow().AddDays(30).ToUnixTimeSeconds(),

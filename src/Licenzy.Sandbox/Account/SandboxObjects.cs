@@ -64,6 +64,10 @@ public sealed record SandboxCheckoutSession
     public string Status { get; init; } = SessionStatuses.Open;
     public string PaymentStatus { get; init; } = "unpaid";
     public string? CustomerId { get; init; }
+
+    /// <summary>The email the buyer paid with, once paid.</summary>
+    public string? CustomerEmail { get; init; }
+
     public string? SubscriptionId { get; init; }
     public string? PaymentIntentId { get; init; }
     public string? InvoiceId { get; init; }

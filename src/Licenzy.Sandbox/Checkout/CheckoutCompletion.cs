@@ -28,7 +28,8 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
 {
     private readonly StripeApiVersion _version = options.Value.EventApiVersion;
 
-    public Completion Complete(string sessionId) => account.Transact<Completion>(data =>
+    /// <param name="email">The buyer's email, as the checkout page collected it.</param>
+    public Completion Complete(string sessionId, string email) => account.Transact<Completion>(data =>
     {
         if (!data.Sessions.TryGetValue(sessionId, out var session)) return new Completion.Unknown();
         var now = clock.GetUtcNow();
@@ -42,8 +43,8 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
         now = data.StepTime(objectOwner.TenantId, objectOwner.SubjectRef, now);
         data.RecordStep(objectOwner.TenantId, objectOwner.SubjectRef, now);
         var (paid, events) = session.Request.Mode == CheckoutModes.Subscription
-            ? Subscribe(data, session, objectOwner, now)
-            : PayOnce(data, session, objectOwner, now);
+            ? Subscribe(data, session with { CustomerEmail = email }, objectOwner, now)
+            : PayOnce(data, session with { CustomerEmail = email }, objectOwner, now);
         data.Sessions[session.Id] = paid = paid with { Events = events };
         return new Completion.Paid(paid, events);
     });

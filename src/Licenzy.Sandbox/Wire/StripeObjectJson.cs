@@ -59,8 +59,13 @@ public static class StripeObjectJson
             ["customer"] = session.CustomerId,
             ["customer_creation"] = session.Request.Mode == CheckoutModes.Subscription ? "always" : "if_required",
             ["customer_details"] = status == SessionStatuses.Complete
-                ? new JsonObject { ["address"] = null, ["email"] = null, ["name"] = null, ["phone"] = null, ["tax_exempt"] = "none", ["tax_ids"] = new JsonArray() }
+                ? new JsonObject
+                {
+                    ["address"] = null, ["email"] = session.CustomerEmail, ["name"] = null, ["phone"] = null, ["tax_exempt"] = "none",
+                    ["tax_ids"] = new JsonArray(),
+                }
                 : null,
+            ["customer_email"] = session.Request.CustomerEmail,
             ["expires_at"] = Unix(session.ExpiresAt),
             ["invoice"] = session.InvoiceId,
             ["livemode"] = false,
