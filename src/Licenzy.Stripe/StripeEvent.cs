@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using StripeNet = global::Stripe;
 
 namespace Licenzy.Stripe;
@@ -36,7 +36,8 @@ public sealed record StripeEvent
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new StripePayloadException("the event is not a JSON object");
 
-        var envelope = StripeObjects.Read<StripeNet.Event>(WithoutData(root), "the event");
+        using var withoutData = WithoutData(root);
+        var envelope = StripeObjects.Read<StripeNet.Event>(withoutData.RootElement, "the event");
         if (string.IsNullOrEmpty(envelope.Type)) throw new StripePayloadException("the event has no type");
         if (StripeJson.Time(envelope.Created) is not { } created) throw new StripePayloadException("the event has no created time");
         var data = root.ReadObject("data");
@@ -68,17 +69,21 @@ public sealed record StripeEvent
     }
 
     /// <summary>The envelope without <c>data</c>, which Stripe.net would read as a typed object too.</summary>
-    private static JsonElement WithoutData(JsonElement root)
+    private static JsonDocument WithoutData(JsonElement root)
     {
-        var envelope = new JsonObject();
-        foreach (var member in root.EnumerateObject())
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            if (member.NameEquals("data")) continue;
-            // The last of a repeated member counts, as JsonElement reads it.
-            envelope[member.Name] = JsonNode.Parse(member.Value.GetRawText());
+            writer.WriteStartObject();
+            foreach (var member in root.EnumerateObject())
+            {
+                if (!member.NameEquals("data")) member.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
         }
 
-        return JsonSerializer.SerializeToElement(envelope);
+        return JsonDocument.Parse(buffer.WrittenMemory);
     }
 }
 
