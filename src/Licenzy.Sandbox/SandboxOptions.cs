@@ -1,6 +1,8 @@
+using Licenzy.Sandbox.Wire;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Sandbox;
 
@@ -29,6 +31,16 @@ public sealed class SandboxOptions
 
     /// <summary>How long one webhook delivery to the ingest route may take.</summary>
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The API version of the sandbox's events and the shapes of their objects, as a Stripe webhook
+    /// endpoint's version decides them. By default the one Stripe.net pins, so that Stripe.net reads
+    /// the events as they are, with its default settings.
+    /// </summary>
+    public string ApiVersion { get; set; } = StripeNet.StripeConfiguration.ApiVersion;
+
+    /// <summary><see cref="ApiVersion"/>, read; valid once the options are validated.</summary>
+    public StripeApiVersion EventApiVersion => StripeApiVersion.Parse(ApiVersion);
 
     public bool IsEnabled => Enabled == true;
 
@@ -76,6 +88,11 @@ internal sealed class SandboxOptionsValidation(IHostEnvironment environment) : I
         if (options.DeliveryTimeout < SandboxOptions.MinDeliveryTimeout || options.DeliveryTimeout > SandboxOptions.MaxDeliveryTimeout)
         {
             failures.Add($"{Prefix}:DeliveryTimeout must be between 00:00:00.1 and 00:05:00.");
+        }
+
+        if (!StripeApiVersion.TryParse(options.ApiVersion, out _))
+        {
+            failures.Add($"{Prefix}:ApiVersion must be a Stripe API version, such as {StripeNet.StripeConfiguration.ApiVersion} or 2024-06-20.");
         }
 
         if (options.IsEnabled && !SandboxAddress.IsUsable(options.BaseUrl))

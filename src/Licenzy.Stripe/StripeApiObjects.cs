@@ -1,12 +1,9 @@
-using System.Text.Json;
+using System.Collections.ObjectModel;
 
 namespace Licenzy.Stripe;
 
 /// <summary>What Licenzy needs from <c>GET /v1/balance</c>: which mode the key belongs to.</summary>
-public sealed record StripeBalance(bool Livemode)
-{
-    internal static StripeBalance FromJson(JsonElement obj) => new(obj.ReadBool("livemode"));
-}
+public sealed record StripeBalance(bool Livemode);
 
 /// <summary>A Stripe price, as <c>GET /v1/prices/{id}</c> returns it.</summary>
 public sealed record StripePrice
@@ -27,18 +24,6 @@ public sealed record StripePrice
 
     /// <summary><c>day</c>, <c>week</c>, <c>month</c> or <c>year</c> for recurring prices.</summary>
     public string? RecurringInterval { get; init; }
-
-    internal static StripePrice FromJson(JsonElement obj) => new()
-    {
-        Id = obj.RequireId("price"),
-        Active = obj.ReadBool("active"),
-        Livemode = obj.ReadBool("livemode"),
-        Type = obj.ReadString("type"),
-        Currency = obj.ReadString("currency"),
-        UnitAmount = obj.ReadLong("unit_amount"),
-        ProductId = obj.ReadId("product"),
-        RecurringInterval = obj.ReadObject("recurring")?.ReadString("interval"),
-    };
 }
 
 /// <summary>A Checkout Session just created; <see cref="Url"/> is where the buyer pays.</summary>
@@ -50,16 +35,6 @@ public sealed record StripeCheckoutSession
     public string? Mode { get; init; }
     public string? Status { get; init; }
     public string? PaymentStatus { get; init; }
-
-    internal static StripeCheckoutSession FromJson(JsonElement obj) => new()
-    {
-        Id = obj.RequireId("checkout.session"),
-        Url = obj.ReadString("url"),
-        Livemode = obj.ReadBool("livemode"),
-        Mode = obj.ReadString("mode"),
-        Status = obj.ReadString("status"),
-        PaymentStatus = obj.ReadString("payment_status"),
-    };
 }
 
 public enum CheckoutMode
@@ -82,5 +57,5 @@ public sealed record CheckoutSessionCreate
     public required string ClientReferenceId { get; init; }
 
     /// <summary>Copied onto the session and onto the subscription or payment intent it creates.</summary>
-    public IReadOnlyDictionary<string, string> Metadata { get; init; } = StripeJson.NoMetadata;
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 }

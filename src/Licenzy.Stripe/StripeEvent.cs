@@ -1,11 +1,15 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Text.Json;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Stripe;
 
 /// <summary>
-/// A Stripe event envelope. The object it carries stays JSON, to be read with the reader for its
-/// type (<see cref="StripeSubscriptionObject.FromJson"/> and friends) once the type is known.
+/// A Stripe event envelope, read by Stripe.net. The object it carries stays JSON, to be read with
+/// the reader for its type (<see cref="StripeSubscriptionObject.FromJson"/> and friends) once the
+/// type is known: it is the part whose shape depends on the endpoint's API version, which may be
+/// any, so Stripe.net's check that it is the one it pins is not made.
 /// </summary>
 public sealed record StripeEvent
 {
@@ -25,69 +29,61 @@ public sealed record StripeEvent
     public JsonElement? PreviousAttributes { get; init; }
 
     /// <summary>Reads an event body; throws <see cref="StripePayloadException"/> when it is not one.</summary>
-    public static StripeEvent Parse(ReadOnlySpan<byte> json)
+    public static StripeEvent Parse(string json)
     {
-        var root = ReadJson(json);
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            throw new StripePayloadException("the event is not a JSON object");
-        }
+        ArgumentNullException.ThrowIfNull(json);
+        using var document = ReadJson(json);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new StripePayloadException("the event is not a JSON object");
 
-        var id = root.ReadString("id");
-        var type = root.ReadString("type");
-        var created = root.ReadTime("created");
+        using var withoutData = WithoutData(root);
+        var envelope = StripeObjects.Read<StripeNet.Event>(withoutData.RootElement, "the event");
+        if (string.IsNullOrEmpty(envelope.Type)) throw new StripePayloadException("the event has no type");
+        if (StripeJson.Time(envelope.Created) is not { } created) throw new StripePayloadException("the event has no created time");
         var data = root.ReadObject("data");
-        var dataObject = data?.ReadObject("object");
-        if (string.IsNullOrEmpty(id))
-        {
-            throw new StripePayloadException("the event has no id");
-        }
-
-        if (string.IsNullOrEmpty(type))
-        {
-            throw new StripePayloadException("the event has no type");
-        }
-
-        if (created is null)
-        {
-            throw new StripePayloadException("the event has no created time");
-        }
-
-        if (dataObject is null)
-        {
-            throw new StripePayloadException("the event has no data.object");
-        }
+        if (data?.ReadObject("object") is not { } dataObject) throw new StripePayloadException("the event has no data.object");
 
         return new StripeEvent
         {
-            Id = id,
-            Type = type,
-            Created = created.Value,
-            Livemode = root.ReadBool("livemode"),
-            ApiVersion = root.ReadString("api_version"),
-            ObjectType = dataObject.Value.ReadString("object"),
-            DataObject = dataObject.Value.Clone(),
-            PreviousAttributes = data!.Value.ReadObject("previous_attributes")?.Clone(),
+            Id = envelope.Id,
+            Type = envelope.Type,
+            Created = created,
+            Livemode = envelope.Livemode,
+            ApiVersion = envelope.ApiVersion,
+            ObjectType = dataObject.ReadMember("object") is { ValueKind: JsonValueKind.String } type ? type.GetString() : null,
+            DataObject = dataObject.Clone(),
+            PreviousAttributes = data.Value.ReadObject("previous_attributes")?.Clone(),
         };
     }
 
-    private static JsonElement ReadJson(ReadOnlySpan<byte> json)
+    private static JsonDocument ReadJson(string json)
     {
         try
         {
-            var reader = new Utf8JsonReader(json);
-            var root = JsonElement.ParseValue(ref reader);
-            if (reader.Read())
-            {
-                throw new StripePayloadException("the event has content after its JSON value");
-            }
-
-            return root;
+            return JsonDocument.Parse(json);
         }
         catch (JsonException)
         {
             throw new StripePayloadException("the event is not valid JSON");
         }
+    }
+
+    /// <summary>The envelope without <c>data</c>, which Stripe.net would read as a typed object too.</summary>
+    private static JsonDocument WithoutData(JsonElement root)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var member in root.EnumerateObject())
+            {
+                if (!member.NameEquals("data")) member.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return JsonDocument.Parse(buffer.WrittenMemory);
     }
 }
 

@@ -1,9 +1,13 @@
 using System.Text.Json;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Stripe;
 
-// Readers for the objects Licenzy's events carry. Each reads both API shapes Stripe sends
-// (before and after 2025-03-31) and accepts expandable fields as an id or an expanded object.
+// Readers for the objects Licenzy's events carry. Each reads Stripe.net's typed object
+// (StripeObjects.Read), and the JSON itself only for what an older API version keeps where
+// Stripe.net's types have no field: before 2025-03-31 a subscription's period sat on the
+// subscription, not on its items; an invoice named its subscription, its subscription's metadata,
+// its payment intent and its charge at the top level; a charge named its invoice.
 // Created is optional throughout: Licenzy orders by the event's time, and some payloads omit it.
 
 /// <summary>A <c>checkout.session</c> from <c>checkout.session.*</c> events.</summary>
@@ -18,23 +22,32 @@ public sealed record StripeCheckoutSessionObject
     public string? SubscriptionId { get; init; }
     public string? PaymentIntentId { get; init; }
     public string? CustomerId { get; init; }
+
+    /// <summary>The buyer's email as Checkout collected it, else the one the session was created with.</summary>
+    public string? CustomerEmail { get; init; }
+
     public DateTimeOffset? Created { get; init; }
     public bool Livemode { get; init; }
 
-    public static StripeCheckoutSessionObject FromJson(JsonElement obj) => new()
+    public static StripeCheckoutSessionObject FromJson(JsonElement obj)
     {
-        Id = obj.RequireId("checkout.session"),
-        Mode = obj.ReadString("mode"),
-        Status = obj.ReadString("status"),
-        PaymentStatus = obj.ReadString("payment_status"),
-        ClientReferenceId = obj.ReadString("client_reference_id"),
-        Metadata = obj.ReadMetadata(),
-        SubscriptionId = obj.ReadId("subscription"),
-        PaymentIntentId = obj.ReadId("payment_intent"),
-        CustomerId = obj.ReadId("customer"),
-        Created = obj.ReadTime("created"),
-        Livemode = obj.ReadBool("livemode"),
-    };
+        var session = StripeObjects.Read<StripeNet.Checkout.Session>(obj, "checkout.session");
+        return new StripeCheckoutSessionObject
+        {
+            Id = session.Id,
+            Mode = session.Mode,
+            Status = session.Status,
+            PaymentStatus = session.PaymentStatus,
+            ClientReferenceId = session.ClientReferenceId,
+            Metadata = StripeJson.Metadata(session.Metadata),
+            SubscriptionId = session.SubscriptionId,
+            PaymentIntentId = session.PaymentIntentId,
+            CustomerId = session.CustomerId,
+            CustomerEmail = session.CustomerDetails?.Email ?? session.CustomerEmail,
+            Created = StripeJson.Time(session.Created),
+            Livemode = session.Livemode,
+        };
+    }
 }
 
 /// <summary>A <c>subscription</c> from <c>customer.subscription.*</c> events.</summary>
@@ -55,33 +68,31 @@ public sealed record StripeSubscriptionObject
 
     public static StripeSubscriptionObject FromJson(JsonElement obj)
     {
-        var id = obj.RequireId("subscription");
-        var items = obj.ReadList("items").ToList();
+        var subscription = StripeObjects.Read<StripeNet.Subscription>(obj, "subscription");
+        var items = subscription.Items?.Data?.OfType<StripeNet.SubscriptionItem>().ToList() ?? [];
 
-        // Newer API versions keep the period on each item; the subscription's period is then
-        // the one of the item that runs longest.
+        // Since 2025-03-31 the period is on each item; the subscription's period is then the one of
+        // the item that runs longest. Before, it was on the subscription itself.
         var longestItem = items
-            .Where(item => item.ReadTime("current_period_end") is not null)
-            .OrderByDescending(item => item.ReadTime("current_period_end"))
-            .Cast<JsonElement?>()
-            .FirstOrDefault();
+            .Where(item => StripeJson.Time(item.CurrentPeriodEnd) is not null)
+            .MaxBy(item => item.CurrentPeriodEnd);
 
         return new StripeSubscriptionObject
         {
-            Id = id,
-            Status = obj.ReadString("status"),
-            CustomerId = obj.ReadId("customer"),
-            Metadata = obj.ReadMetadata(),
-            Created = obj.ReadTime("created"),
-            CurrentPeriodStart = obj.ReadTime("current_period_start") ?? longestItem?.ReadTime("current_period_start"),
-            CurrentPeriodEnd = obj.ReadTime("current_period_end") ?? longestItem?.ReadTime("current_period_end"),
-            CancelAtPeriodEnd = obj.ReadBool("cancel_at_period_end"),
-            CanceledAt = obj.ReadTime("canceled_at"),
-            EndedAt = obj.ReadTime("ended_at"),
-            TrialEnd = obj.ReadTime("trial_end"),
+            Id = subscription.Id,
+            Status = subscription.Status,
+            CustomerId = subscription.CustomerId,
+            Metadata = StripeJson.Metadata(subscription.Metadata),
+            Created = StripeJson.Time(subscription.Created),
+            CurrentPeriodStart = StripeJson.Time(longestItem?.CurrentPeriodStart) ?? obj.ReadTime("current_period_start"),
+            CurrentPeriodEnd = StripeJson.Time(longestItem?.CurrentPeriodEnd) ?? obj.ReadTime("current_period_end"),
+            CancelAtPeriodEnd = subscription.CancelAtPeriodEnd,
+            CanceledAt = StripeJson.Time(subscription.CanceledAt),
+            EndedAt = StripeJson.Time(subscription.EndedAt),
+            TrialEnd = StripeJson.Time(subscription.TrialEnd),
             // Items of old API versions name a plan instead of a price; plan ids are price ids.
             PriceIds = items
-                .Select(item => item.ReadId("price") ?? item.ReadId("plan"))
+                .Select(item => item.Price?.Id ?? item.Plan?.Id)
                 .OfType<string>()
                 .Distinct(StringComparer.Ordinal)
                 .ToList(),
@@ -110,30 +121,29 @@ public sealed record StripeInvoiceObject
 
     public static StripeInvoiceObject FromJson(JsonElement obj)
     {
-        var id = obj.RequireId("invoice");
-        // Since 2025-03-31 the subscription sits under parent.subscription_details.
-        var parentDetails = obj.ReadObject("parent")?.ReadObject("subscription_details");
-        var parentMetadata = parentDetails?.ReadMetadata() ?? StripeJson.NoMetadata;
+        var invoice = StripeObjects.Read<StripeNet.Invoice>(obj, "invoice");
+        // Since 2025-03-31 the subscription sits under parent.subscription_details; before, at the top.
+        var parentDetails = invoice.Parent?.SubscriptionDetails;
+        var parentMetadata = StripeJson.Metadata(parentDetails?.Metadata);
 
         return new StripeInvoiceObject
         {
-            Id = id,
-            Status = obj.ReadString("status"),
-            SubscriptionId = obj.ReadId("subscription") ?? parentDetails?.ReadId("subscription"),
+            Id = invoice.Id,
+            Status = invoice.Status,
+            SubscriptionId = parentDetails?.SubscriptionId ?? obj.ReadId("subscription"),
             SubscriptionMetadata = parentMetadata.Count > 0
                 ? parentMetadata
                 : obj.ReadObject("subscription_details")?.ReadMetadata() ?? StripeJson.NoMetadata,
             // A renewal invoice's own period_end closes the period just ended; its lines carry
             // the new period, which is the one access should follow.
-            PeriodEnd = obj.ReadList("lines")
-                .Select(line => line.ReadObject("period")?.ReadTime("end"))
-                .Max() ?? obj.ReadTime("period_end"),
-            Created = obj.ReadTime("created"),
-            BillingReason = obj.ReadString("billing_reason"),
-            AmountPaid = obj.ReadLong("amount_paid") ?? 0,
+            PeriodEnd = invoice.Lines?.Data?.Select(line => StripeJson.Time(line?.Period?.End)).Max()
+                ?? StripeJson.Time(invoice.PeriodEnd),
+            Created = StripeJson.Time(invoice.Created),
+            BillingReason = invoice.BillingReason,
+            AmountPaid = invoice.AmountPaid,
             // Since 2025-03-31 an invoice lists its payments instead of naming one payment intent.
-            PaymentIntentId = obj.ReadId("payment_intent")
-                ?? obj.ReadList("payments").Select(p => p.ReadObject("payment")?.ReadId("payment_intent")).FirstOrDefault(pi => pi is not null),
+            PaymentIntentId = invoice.Payments?.Data?.Select(payment => payment?.Payment?.PaymentIntentId).FirstOrDefault(id => id is not null)
+                ?? obj.ReadId("payment_intent"),
             ChargeId = obj.ReadId("charge"),
         };
     }
@@ -154,17 +164,22 @@ public sealed record StripeChargeObject
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = StripeJson.NoMetadata;
     public DateTimeOffset? Created { get; init; }
 
-    public static StripeChargeObject FromJson(JsonElement obj) => new()
+    public static StripeChargeObject FromJson(JsonElement obj)
     {
-        Id = obj.RequireId("charge"),
-        PaymentIntentId = obj.ReadId("payment_intent"),
-        InvoiceId = obj.ReadId("invoice"),
-        Amount = obj.ReadLong("amount") ?? 0,
-        AmountRefunded = obj.ReadLong("amount_refunded") ?? 0,
-        Refunded = obj.ReadBool("refunded"),
-        Metadata = obj.ReadMetadata(),
-        Created = obj.ReadTime("created"),
-    };
+        var charge = StripeObjects.Read<StripeNet.Charge>(obj, "charge");
+        return new StripeChargeObject
+        {
+            Id = charge.Id,
+            PaymentIntentId = charge.PaymentIntentId,
+            // Charges stopped naming their invoice on 2025-03-31.
+            InvoiceId = obj.ReadId("invoice"),
+            Amount = charge.Amount,
+            AmountRefunded = charge.AmountRefunded,
+            Refunded = charge.Refunded,
+            Metadata = StripeJson.Metadata(charge.Metadata),
+            Created = StripeJson.Time(charge.Created),
+        };
+    }
 }
 
 /// <summary>A <c>dispute</c> from <c>charge.dispute.*</c> events.</summary>
@@ -179,12 +194,16 @@ public sealed record StripeDisputeObject
 
     public DateTimeOffset? Created { get; init; }
 
-    public static StripeDisputeObject FromJson(JsonElement obj) => new()
+    public static StripeDisputeObject FromJson(JsonElement obj)
     {
-        Id = obj.RequireId("dispute"),
-        ChargeId = obj.ReadId("charge"),
-        PaymentIntentId = obj.ReadId("payment_intent"),
-        Status = obj.ReadString("status"),
-        Created = obj.ReadTime("created"),
-    };
+        var dispute = StripeObjects.Read<StripeNet.Dispute>(obj, "dispute");
+        return new StripeDisputeObject
+        {
+            Id = dispute.Id,
+            ChargeId = dispute.ChargeId,
+            PaymentIntentId = dispute.PaymentIntentId,
+            Status = dispute.Status,
+            Created = StripeJson.Time(dispute.Created),
+        };
+    }
 }

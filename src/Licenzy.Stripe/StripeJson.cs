@@ -4,13 +4,13 @@ using System.Text.Json;
 namespace Licenzy.Stripe;
 
 /// <summary>
-/// Tolerant reads of Stripe JSON. A missing member, a JSON null or a value of an unexpected kind
-/// all read as "absent", because Stripe adds, drops and moves fields between API versions.
+/// Reads of the fields an older Stripe API version keeps where Stripe.net's types have none (an
+/// invoice's top-level <c>subscription</c>, a subscription's top-level period, ...). Tolerant: a
+/// missing member, a JSON null or a value of an unexpected kind all read as "absent".
 /// </summary>
 internal static class StripeJson
 {
-    public static readonly IReadOnlyDictionary<string, string> NoMetadata =
-        ReadOnlyDictionary<string, string>.Empty;
+    public static readonly IReadOnlyDictionary<string, string> NoMetadata = ReadOnlyDictionary<string, string>.Empty;
 
     // The range DateTimeOffset can represent; anything outside is not a real Stripe time.
     private const long MinUnixSeconds = -62_135_596_800;
@@ -26,19 +26,9 @@ internal static class StripeJson
     public static JsonElement? ReadObject(this JsonElement obj, string name) =>
         obj.ReadMember(name) is { ValueKind: JsonValueKind.Object } value ? value : null;
 
-    public static string? ReadString(this JsonElement obj, string name) =>
-        obj.ReadMember(name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
-
-    public static long? ReadLong(this JsonElement obj, string name) =>
-        obj.ReadMember(name) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt64(out var number)
-            ? number
-            : null;
-
-    public static bool ReadBool(this JsonElement obj, string name) =>
-        obj.ReadMember(name)?.ValueKind == JsonValueKind.True;
-
     public static DateTimeOffset? ReadTime(this JsonElement obj, string name) =>
-        obj.ReadLong(name) is { } seconds and >= MinUnixSeconds and <= MaxUnixSeconds
+        obj.ReadMember(name) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt64(out var seconds)
+        && seconds is >= MinUnixSeconds and <= MaxUnixSeconds
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
 
@@ -46,46 +36,35 @@ internal static class StripeJson
     public static string? ReadId(this JsonElement obj, string name) => obj.ReadMember(name) switch
     {
         { ValueKind: JsonValueKind.String } id => id.GetString(),
-        { ValueKind: JsonValueKind.Object } expanded => expanded.ReadString("id"),
+        { ValueKind: JsonValueKind.Object } expanded when expanded.ReadMember("id") is { ValueKind: JsonValueKind.String } id => id.GetString(),
         _ => null,
     };
 
     public static IReadOnlyDictionary<string, string> ReadMetadata(this JsonElement obj, string name = "metadata")
     {
-        if (obj.ReadObject(name) is not { } metadata)
-        {
-            return NoMetadata;
-        }
-
+        if (obj.ReadObject(name) is not { } metadata) return NoMetadata;
         var entries = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in metadata.EnumerateObject())
         {
             // Stripe metadata values are strings; anything else is not metadata Licenzy wrote.
-            if (entry.Value.ValueKind == JsonValueKind.String)
-            {
-                entries[entry.Name] = entry.Value.GetString()!;
-            }
+            if (entry.Value.ValueKind == JsonValueKind.String) entries[entry.Name] = entry.Value.GetString()!;
         }
 
         return entries.Count == 0 ? NoMetadata : entries;
     }
 
-    /// <summary>The <c>data</c> array of a Stripe list object such as <c>items</c> or <c>lines</c>.</summary>
-    public static IEnumerable<JsonElement> ReadList(this JsonElement obj, string name) =>
-        obj.ReadObject(name)?.ReadMember("data") is { ValueKind: JsonValueKind.Array } data
-            ? data.EnumerateArray().Where(item => item.ValueKind == JsonValueKind.Object)
-            : [];
-
-    /// <summary>Checks that <paramref name="obj"/> is an object with an id; Stripe objects always have one.</summary>
-    public static string RequireId(this JsonElement obj, string what)
+    /// <summary>Stripe.net's metadata, without the null values it keeps.</summary>
+    public static IReadOnlyDictionary<string, string> Metadata(Dictionary<string, string>? metadata)
     {
-        if (obj.ValueKind != JsonValueKind.Object)
-        {
-            throw new StripePayloadException($"{what} is not a JSON object");
-        }
-
-        return obj.ReadString("id") is { Length: > 0 } id
-            ? id
-            : throw new StripePayloadException($"{what} has no id");
+        if (metadata is null) return NoMetadata;
+        var entries = metadata.Where(entry => entry.Value is not null).ToDictionary(StringComparer.Ordinal);
+        return entries.Count == 0 ? NoMetadata : entries;
     }
+
+    /// <summary>
+    /// A time from Stripe.net, which reads a missing or null time as the Unix epoch: no Stripe
+    /// object was made, paid or ended then, so the epoch reads as "absent".
+    /// </summary>
+    public static DateTimeOffset? Time(DateTime? value) =>
+        value is { } at && at != DateTime.UnixEpoch ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
 }

@@ -3,15 +3,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Polly;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Stripe;
 
 public static class StripeServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IStripeClient"/>: validated <see cref="StripeOptions"/>, one long-lived
-    /// HttpClient for Stripe and the retry/timeout pipeline its calls run through.
+    /// Registers <see cref="IStripeClient"/>: validated <see cref="StripeOptions"/>, the app's one
+    /// Stripe.net client, and the long-lived HttpClient under it with its resilience pipeline.
     /// </summary>
     public static IServiceCollection AddLicenzyStripe(this IServiceCollection services, IConfiguration configuration)
     {
@@ -27,30 +27,32 @@ public static class StripeServiceCollectionExtensions
                 $"{prefix}:RetryBaseDelay must be between 0 and 1 minute")
             .ValidateOnStart();
 
-        services.AddHttpClient(StripeClient.HttpClientName, (sp, http) =>
+        services.AddHttpClient(StripeApiClient.HttpClientName, http =>
             {
-                var options = sp.GetRequiredService<IOptions<StripeOptions>>().Value;
-                // A trailing slash keeps any path in ApiBase when relative request paths are resolved.
-                http.BaseAddress = new Uri(options.ApiBase.AbsoluteUri.TrimEnd('/') + "/");
                 // Each attempt is bounded by the pipeline's timeout and the whole call by the caller's token.
                 http.Timeout = Timeout.InfiniteTimeSpan;
-                http.DefaultRequestHeaders.UserAgent.ParseAdd("Licenzy");
             })
             // The client lives as long as the app, so connections are recycled here to follow DNS changes.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler(StripeHttpResilience.PipelineName, (pipeline, context) => StripeHttpResilience.Configure(pipeline,
+                context.ServiceProvider.GetRequiredService<IOptions<StripeOptions>>().Value,
+                context.ServiceProvider.GetRequiredService<ILogger<StripeApiClient>>()));
 
-        // Timeouts and backoff run on the wall clock, not on the app's TimeProvider: a test that
-        // fakes business time must not also freeze every call to Stripe.
-        services.TryAddKeyedSingleton(StripeClient.ResiliencePipelineKey, (sp, _) => StripeResilience.Build(
-            sp.GetRequiredService<IOptions<StripeOptions>>().Value,
-            TimeProvider.System,
-            sp.GetRequiredService<ILogger<StripeClient>>()));
-
-        services.TryAddSingleton<IStripeClient>(sp => new StripeClient(
-            sp.GetRequiredService<IHttpClientFactory>().CreateClient(StripeClient.HttpClientName),
-            sp.GetRequiredKeyedService<ResiliencePipeline<HttpResponseMessage>>(StripeClient.ResiliencePipelineKey),
-            sp.GetRequiredService<ILogger<StripeClient>>()));
+        // One Stripe.net client for the app, without a key of its own: every tenant's key goes with its requests.
+        services.TryAddSingleton(sp => new StripeNet.StripeClient(new StripeNet.StripeClientOptions
+        {
+            // Stripe.net appends paths that start with a slash.
+            ApiBase = sp.GetRequiredService<IOptions<StripeOptions>>().Value.ApiBase.AbsoluteUri.TrimEnd('/'),
+            HttpClient = new StripeNet.SystemNetHttpClient(
+                sp.GetRequiredService<IHttpClientFactory>().CreateClient(StripeApiClient.HttpClientName),
+                // Retries are the pipeline's, which knows which requests are safe to repeat.
+                maxNetworkRetries: 0,
+                new StripeNet.AppInfo { Name = "Licenzy" },
+                // Telemetry would keep an id file in the user's home folder and report request timings to Stripe.
+                enableTelemetry: false),
+        }));
+        services.TryAddSingleton<IStripeClient, StripeApiClient>();
 
         return services;
     }

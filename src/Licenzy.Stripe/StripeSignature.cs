@@ -1,111 +1,58 @@
-using System.Buffers;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
+using System.Diagnostics.CodeAnalysis;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Stripe;
 
-public enum SignatureCheck
+/// <summary>Whether a webhook's <c>Stripe-Signature</c> header proves that Stripe sent its body, and if not, why.</summary>
+public sealed record SignatureCheck
 {
-    Valid,
-    MissingHeader,
-    MalformedHeader,
-    NoValidSignature,
-    TimestampOutsideTolerance,
+    private SignatureCheck(string? problem) => Problem = problem;
+
+    public static SignatureCheck Valid { get; } = new((string?)null);
+
+    /// <summary>Why the signature was refused, for the sender and the logs; never contains the secret or the body.</summary>
+    public string? Problem { get; }
+
+    [MemberNotNullWhen(false, nameof(Problem))]
+    public bool IsValid => Problem is null;
+
+    internal static SignatureCheck Refused(string problem) => new(problem);
 }
 
 /// <summary>
-/// Stripe's webhook signature: <c>Stripe-Signature: t=&lt;unix&gt;,v1=&lt;hex&gt;[,v1=...]</c>, where each v1
-/// is HMAC-SHA256 of <c>"&lt;t&gt;." + body</c> keyed by the whole webhook secret (<c>whsec_...</c>).
+/// Stripe's webhook signatures, checked by Stripe.net: every <c>v1</c> signature in the header is
+/// tried against the endpoint's secret, and the signed timestamp must be within
+/// <see cref="Tolerance"/> of now, either way.
 /// </summary>
 public static class StripeSignature
 {
-    public static readonly TimeSpan DefaultTolerance = TimeSpan.FromSeconds(300);
+    /// <summary>Stripe's default, which API.md promises.</summary>
+    public static readonly TimeSpan Tolerance = TimeSpan.FromSeconds(StripeNet.EventUtility.DefaultTimeTolerance);
 
-    private const int MacLength = 32; // SHA-256
-    private const string SignedScheme = "v1";
-
-    public static SignatureCheck Verify(
-        ReadOnlySpan<byte> payload, string? header, string secret, DateTimeOffset now, TimeSpan tolerance)
+    /// <param name="payload">The body exactly as received, as UTF-8 text.</param>
+    /// <param name="now">The app's clock, so that tests with a fake clock hold the timestamp to it.</param>
+    public static SignatureCheck Check(string payload, string? header, string secret, DateTimeOffset now)
     {
+        ArgumentNullException.ThrowIfNull(payload);
         ArgumentException.ThrowIfNullOrEmpty(secret);
-        ArgumentOutOfRangeException.ThrowIfLessThan(tolerance, TimeSpan.Zero);
+        // Stripe.net would fail on a missing header with a NullReferenceException rather than say so.
+        if (string.IsNullOrWhiteSpace(header)) return SignatureCheck.Refused("The Stripe-Signature header is missing.");
 
-        if (string.IsNullOrWhiteSpace(header))
+        try
         {
-            return SignatureCheck.MissingHeader;
+            StripeNet.EventUtility.ValidateSignature(payload, header, secret, (long)Tolerance.TotalSeconds, now.ToUnixTimeSeconds());
+            return SignatureCheck.Valid;
         }
-
-        if (ReadTimestamp(header) is not { } timestamp)
+        catch (StripeNet.StripeException e)
         {
-            return SignatureCheck.MalformedHeader;
+            // Stripe.net's own reasons: a malformed header, no matching v1 signature, a stale timestamp.
+            return SignatureCheck.Refused(e.Message);
         }
-
-        Span<byte> expected = stackalloc byte[MacLength];
-        ComputeMac(payload, secret, timestamp, expected);
-
-        // Stripe sends several v1 values while a secret is being rolled; any one may match.
-        // Every candidate is compared, in constant time, so timing says nothing about which.
-        var matched = false;
-        Span<byte> candidate = stackalloc byte[MacLength];
-        foreach (var value in Values(header, SignedScheme))
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
-            if (value.Length == MacLength * 2
-                && Convert.FromHexString(value, candidate, out _, out var written) == OperationStatus.Done
-                && written == MacLength)
-            {
-                matched |= CryptographicOperations.FixedTimeEquals(candidate, expected);
-            }
-        }
-
-        if (!matched)
-        {
-            return SignatureCheck.NoValidSignature;
-        }
-
-        // Both ways: a timestamp far in the future is as suspect as an old one.
-        var skew = now - DateTimeOffset.FromUnixTimeSeconds(timestamp);
-        return skew.Duration() > tolerance ? SignatureCheck.TimestampOutsideTolerance : SignatureCheck.Valid;
-    }
-
-    /// <summary>A <c>Stripe-Signature</c> header for <paramref name="payload"/>, as Stripe would send it.</summary>
-    public static string Sign(ReadOnlySpan<byte> payload, string secret, DateTimeOffset timestamp)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(secret);
-        var seconds = timestamp.ToUnixTimeSeconds();
-        Span<byte> mac = stackalloc byte[MacLength];
-        ComputeMac(payload, secret, seconds, mac);
-        return $"t={seconds.ToString(CultureInfo.InvariantCulture)},{SignedScheme}={Convert.ToHexStringLower(mac)}";
-    }
-
-    private static void ComputeMac(ReadOnlySpan<byte> payload, string secret, long timestamp, Span<byte> destination)
-    {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret));
-        hmac.AppendData(Encoding.ASCII.GetBytes(timestamp.ToString(CultureInfo.InvariantCulture)));
-        hmac.AppendData("."u8);
-        hmac.AppendData(payload);
-        hmac.GetHashAndReset(destination);
-    }
-
-    private static long? ReadTimestamp(string header)
-    {
-        var text = Values(header, "t").FirstOrDefault();
-        // Digits only, and within what DateTimeOffset can hold.
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-               && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
-            ? seconds
-            : null;
-    }
-
-    private static IEnumerable<string> Values(string header, string key)
-    {
-        foreach (var item in header.Split(',', StringSplitOptions.TrimEntries))
-        {
-            var equals = item.IndexOf('=');
-            if (equals > 0 && item.AsSpan(0, equals).SequenceEqual(key))
-            {
-                yield return item[(equals + 1)..];
-            }
+            // Stripe.net reads the timestamp with Convert.ToInt32 once a signature matched; only a
+            // sender holding the secret gets this far with one that is not a number of seconds.
+            return SignatureCheck.Refused("The timestamp (t=) in the Stripe-Signature header is not a number of seconds.");
         }
     }
 }

@@ -55,6 +55,23 @@ public abstract class LifecycleTests(ILicenzyHost app)
         Assert.Equal(reason, entitlement.GetProperty("availability_reason").GetString());
     }
 
+    [Fact]
+    public async Task A_member_Stripe_net_cannot_read_costs_only_itself()
+    {
+        // An endpoint pinned to another API version may send a field in a shape Stripe.net's types
+        // do not take (here a bare price id where they expect a price object); the period next to it
+        // still counts.
+        var tenant = await TestTenant.CreateAsync(_app);
+        var session = await tenant.BuyAsync("user_1", TestTenant.Subscription);
+        var body = System.Text.Json.Nodes.JsonNode.Parse(StripeEvents.Subscription("customer.subscription.updated", tenant.NextEventId(), Now,
+            "sub_" + session.Id, "active", session.Metadata, Now, Now.AddDays(45)))!;
+        body["data"]!["object"]!["items"]!["data"]![0]!["price"] = "price_as_a_bare_id";
+
+        await tenant.DeliverAsync(body.ToJsonString());
+
+        Assert.Equal(Now.AddDays(45), DateTimeOffset.Parse((await OnlyEntitlementAsync(tenant)).GetProperty("expires_at").GetString()!));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

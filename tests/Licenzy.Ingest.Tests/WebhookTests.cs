@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Licenzy.Infrastructure;
-using Licenzy.Stripe;
 using Licenzy.Testing;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Ingest.Tests;
 
@@ -92,12 +91,12 @@ public abstract class WebhookTests(ILicenzyHost app)
     {
         var (tenant, body, _) = await PaidCheckoutAsync();
         var now = app.Clock.GetUtcNow();
-        var bytes = Encoding.UTF8.GetBytes(body);
+        string Sign(string secret, DateTimeOffset at) => StripeNet.EventUtility.GenerateSignatureHeader(body, secret, at.ToUnixTimeSeconds());
 
-        var wrongSecret = await tenant.SendWebhookAsync(body, StripeSignature.Sign(bytes, "whsec_other", now));
-        var tampered = await tenant.SendWebhookAsync(body.Replace("\"paid\"", "\"PAID\""), StripeSignature.Sign(bytes, tenant.WebhookSecret, now));
-        var stale = await tenant.SendWebhookAsync(body, StripeSignature.Sign(bytes, tenant.WebhookSecret, now.AddSeconds(-301)));
-        var future = await tenant.SendWebhookAsync(body, StripeSignature.Sign(bytes, tenant.WebhookSecret, now.AddSeconds(301)));
+        var wrongSecret = await tenant.SendWebhookAsync(body, Sign("whsec_other", now));
+        var tampered = await tenant.SendWebhookAsync(body.Replace("\"paid\"", "\"PAID\""), Sign(tenant.WebhookSecret, now));
+        var stale = await tenant.SendWebhookAsync(body, Sign(tenant.WebhookSecret, now.AddSeconds(-301)));
+        var future = await tenant.SendWebhookAsync(body, Sign(tenant.WebhookSecret, now.AddSeconds(301)));
 
         foreach (var response in new[] { wrongSecret, tampered, stale, future })
             await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_signature");
@@ -139,6 +138,30 @@ public abstract class WebhookTests(ILicenzyHost app)
         var response = await tenant.SendWebhookAsync(body);
 
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, "livemode_mismatch");
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_UTF_8_are_refused_even_where_they_would_read_as_the_signed_text()
+    {
+        // A lossy decoding reads the invalid byte 0xFF as U+FFFD, the very character that was signed:
+        // the signature would then pass for bytes Stripe never sent.
+        var (tenant, body, _) = await PaidCheckoutAsync();
+        body = body.Replace("\"cus_M5wW9RPFk9xNZ5\"", "\"cus_\uFFFD\"", StringComparison.Ordinal);
+        var signature = StripeNet.EventUtility.GenerateSignatureHeader(body, tenant.WebhookSecret, app.Clock.GetUtcNow().ToUnixTimeSeconds());
+        var signed = System.Text.Encoding.UTF8.GetBytes(body);
+        var replacement = System.Text.Encoding.UTF8.GetBytes("\uFFFD");
+        var at = signed.AsSpan().IndexOf(replacement);
+        Assert.True(at > 0);
+        byte[] invalid = [.. signed[..at], 0xFF, .. signed[(at + replacement.Length)..]];
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/stripe/{tenant.TenantId}/test") { Content = new ByteArrayContent(invalid) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("Stripe-Signature", signature);
+
+        var response = await app.IngestClient().SendAsync(request);
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_event");
+        var accepted = await tenant.SendWebhookAsync(body, signature);
+        Assert.False((await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicate").GetBoolean());
     }
 
     [Fact]

@@ -139,6 +139,8 @@ public sealed class BadInputTests(SandboxedLicenzy app) : IClassFixture<Sandboxe
         var noMode = await stripe.PostAsync("/sandbox/stripe/v1/checkout/sessions", Form(("line_items[0][price]", SeededPrices.DayPass)));
         var unknownPrice = await stripe.PostAsync("/sandbox/stripe/v1/checkout/sessions", Form(("mode", "payment"), ("line_items[0][price]", "price_nope")));
         var wrongMode = await stripe.PostAsync("/sandbox/stripe/v1/checkout/sessions", Form(("mode", "payment"), ("line_items[0][price]", SeededPrices.ProMonthly)));
+        var badEmail = await stripe.PostAsync("/sandbox/stripe/v1/checkout/sessions",
+            Form(("mode", "payment"), ("line_items[0][price]", SeededPrices.DayPass), ("customer_email", "not an email")));
         var unknownRoute = await stripe.GetAsync("/sandbox/stripe/v1/customers");
 
         Assert.Equal("resource_missing", (await Problems.AssertStripeErrorAsync(noSuchPrice, HttpStatusCode.NotFound, "invalid_request_error")).GetProperty("code").GetString());
@@ -146,6 +148,7 @@ public sealed class BadInputTests(SandboxedLicenzy app) : IClassFixture<Sandboxe
         Assert.Equal("mode", (await Problems.AssertStripeErrorAsync(noMode, HttpStatusCode.BadRequest, "invalid_request_error")).GetProperty("param").GetString());
         Assert.Equal("resource_missing", (await Problems.AssertStripeErrorAsync(unknownPrice, HttpStatusCode.BadRequest, "invalid_request_error")).GetProperty("code").GetString());
         Assert.Contains("subscription", (await Problems.AssertStripeErrorAsync(wrongMode, HttpStatusCode.BadRequest, "invalid_request_error")).GetProperty("message").GetString());
+        Assert.Equal("customer_email", (await Problems.AssertStripeErrorAsync(badEmail, HttpStatusCode.BadRequest, "invalid_request_error")).GetProperty("param").GetString());
         Assert.Contains("Unrecognized request URL", (await Problems.AssertStripeErrorAsync(unknownRoute, HttpStatusCode.NotFound, "invalid_request_error")).GetProperty("message").GetString());
     }
 

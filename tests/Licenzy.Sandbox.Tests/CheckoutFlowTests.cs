@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Licenzy.Sandbox.Account;
 using Licenzy.Stripe;
@@ -52,9 +51,8 @@ public sealed class CheckoutFlowTests(SandboxedLicenzy app) : IClassFixture<Sand
         {
             var webhook = tenant.Webhook(delivered);
             Assert.Equal($"/v1/webhooks/stripe/{tenant.TenantId}/test", webhook.Path);
-            var check = StripeSignature.Verify(Encoding.UTF8.GetBytes(webhook.Body), webhook.Signature, SandboxOptions.DefaultWebhookSecret,
-                app.Clock.GetUtcNow(), StripeSignature.DefaultTolerance);
-            Assert.Equal(SignatureCheck.Valid, check);
+            var check = StripeSignature.Check(webhook.Body, webhook.Signature, SandboxOptions.DefaultWebhookSecret, app.Clock.GetUtcNow());
+            Assert.True(check.IsValid, check.Problem);
             var stripeEvent = webhook.Event;
             Assert.False(stripeEvent.Livemode);
             Assert.Equal(delivered.Type, stripeEvent.Type);
@@ -73,6 +71,40 @@ public sealed class CheckoutFlowTests(SandboxedLicenzy app) : IClassFixture<Sand
         Assert.Equal(subscription.Id, invoice.SubscriptionId);
         Assert.Equal("user_1", invoice.SubscriptionMetadata["licenzy_subject"]);
         Assert.NotNull(invoice.PaymentIntentId);
+    }
+
+    [Fact]
+    public async Task The_page_asks_for_the_buyers_email_and_the_completed_session_carries_it()
+    {
+        var tenant = await SandboxTenant.CreateAsync(app);
+        var checkout = await tenant.CheckoutAsync("user_1", SandboxTenant.DayPass);
+        var html = await app.BrowserClient().GetStringAsync(checkout.Url);
+        Assert.Contains("id=\"email\"", html);
+        Assert.Contains("value=\"user_1@example.com\"", html);
+
+        var paid = await tenant.PayAsync(checkout, email: "jane.doe@example.com");
+
+        Assert.Equal(HttpStatusCode.SeeOther, paid.StatusCode);
+        var completed = Assert.Single(await tenant.SessionEventsAsync(checkout));
+        await tenant.AppliedAsync([completed]);
+        Assert.Equal("jane.doe@example.com", StripeCheckoutSessionObject.FromJson(tenant.Webhook(completed).Event.DataObject).CustomerEmail);
+    }
+
+    [Theory]
+    [InlineData("not an email")]
+    [InlineData("Jane <jane@example.com>")]
+    [InlineData("a@b@example.com")]
+    public async Task An_email_that_is_not_one_address_pays_nothing_and_says_so(string email)
+    {
+        var tenant = await SandboxTenant.CreateAsync(app);
+        var checkout = await tenant.CheckoutAsync("user_1", SandboxTenant.DayPass);
+
+        var refused = await tenant.PayAsync(checkout, email);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("Enter one email address", await refused.Content.ReadAsStringAsync());
+        Assert.Empty(tenant.Webhooks);
+        Assert.Equal(HttpStatusCode.SeeOther, (await tenant.PayAsync(checkout, "jane@example.com")).StatusCode);
     }
 
     [Fact]

@@ -96,6 +96,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("Licenzy:Sandbox:WebhookSecret", "not-a-whsec")]
     [InlineData("Licenzy:Sandbox:BaseUrl", "ftp://example")]
     [InlineData("Licenzy:Sandbox:DeliveryTimeout", "00:30:00")]
+    [InlineData("Licenzy:Sandbox:ApiVersion", "basil")]
+    [InlineData("Licenzy:Sandbox:ApiVersion", "2025-02-30.acacia")]
     public async Task A_wrong_setting_stops_the_app_naming_the_key(string key, string value)
     {
         await using var app = await InEnvironmentAsync("Development", (key, value));

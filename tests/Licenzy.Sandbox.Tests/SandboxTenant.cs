@@ -82,9 +82,13 @@ public sealed partial class SandboxTenant
         return new SandboxCheckout(url[(url.LastIndexOf('/') + 1)..], url, body.GetProperty("attempt_id").GetString()!);
     }
 
-    /// <summary>Presses Pay on the checkout page (a form POST), without following the redirect.</summary>
-    public Task<HttpResponseMessage> PayAsync(SandboxCheckout checkout) =>
-        App.BrowserClient().PostAsync($"/sandbox/checkout/{checkout.SessionId}/pay", content: null);
+    /// <summary>
+    /// Presses Pay on the checkout page (a form POST), without following the redirect: with the
+    /// email field as given, or, without one, as a Pay sent without the page's form.
+    /// </summary>
+    public Task<HttpResponseMessage> PayAsync(SandboxCheckout checkout, string? email = null) =>
+        App.BrowserClient().PostAsync($"/sandbox/checkout/{checkout.SessionId}/pay",
+            email is null ? null : new FormUrlEncodedContent([KeyValuePair.Create("email", email)]));
 
     public Task<HttpResponseMessage> CancelAsync(SandboxCheckout checkout) =>
         App.BrowserClient().PostAsync($"/sandbox/checkout/{checkout.SessionId}/cancel", content: null);

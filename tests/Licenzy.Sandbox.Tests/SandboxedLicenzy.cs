@@ -32,7 +32,7 @@ public class SandboxedLicenzy : LicenzyApp
         base.ConfigureWebHost(builder);
         builder.ConfigureTestServices(services =>
         {
-            services.AddHttpClient(StripeClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Server.CreateHandler());
+            services.AddHttpClient(StripeApiClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Server.CreateHandler());
             services.AddHttpClient(WebhookSender.HttpClientName)
                 .ConfigurePrimaryHttpMessageHandler(() => new RecordingHandler(Webhooks) { InnerHandler = Server.CreateHandler() });
         });

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using Licenzy.Stripe;
 
 namespace Licenzy.Sandbox.Tests;
@@ -7,7 +6,7 @@ namespace Licenzy.Sandbox.Tests;
 /// <summary>One webhook the sandbox sent: where, what, how it was signed, and what Licenzy answered.</summary>
 public sealed record SentWebhook(string Path, string Body, string? Signature, int Status, string Answer)
 {
-    public StripeEvent Event => StripeEvent.Parse(Encoding.UTF8.GetBytes(Body));
+    public StripeEvent Event => StripeEvent.Parse(Body);
 }
 
 /// <summary>Every webhook the sandbox sent, in order.</summary>

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Licenzy.Stripe;
 using Licenzy.Testing;
 
 namespace Licenzy.Standalone.Tests;
@@ -68,7 +67,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         var body = StripeEvents.CheckoutSession("checkout.session.completed", eventId, DateTimeOffset.UtcNow, "cs_test_" + eventId,
             metadata, "subscription", "paid");
         var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/stripe/{tenantId}/test") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("Stripe-Signature", StripeSignature.Sign(Encoding.UTF8.GetBytes(body), secret, DateTimeOffset.UtcNow));
+        request.Headers.Add("Stripe-Signature", global::Stripe.EventUtility.GenerateSignatureHeader(body, secret));
         return await app.Client().SendAsync(request);
     }
 

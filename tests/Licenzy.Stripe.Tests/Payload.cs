@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -21,9 +20,9 @@ internal static class Payload
     public static JsonElement Element(JsonNode node) => JsonSerializer.SerializeToElement(node);
 
     /// <summary>An event envelope as Stripe posts it, around a <c>data</c> member.</summary>
-    public static byte[] Event(string type, JsonObject data, string id = "evt_test_1", long created = 1_745_433_962,
+    public static string Event(string type, JsonObject data, string id = "evt_test_1", long created = 1_745_433_962,
         string? apiVersion = "2025-03-31.basil") =>
-        Encoding.UTF8.GetBytes(new JsonObject
+        new JsonObject
         {
             ["id"] = id,
             ["object"] = "event",
@@ -33,5 +32,5 @@ internal static class Payload
             ["livemode"] = false,
             ["pending_webhooks"] = 1,
             ["data"] = data,
-        }.ToJsonString());
+        }.ToJsonString();
 }

@@ -2,6 +2,7 @@ using Licenzy.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace Licenzy.Stripe.Tests;
@@ -102,13 +103,14 @@ public sealed class StripeClientTests : IAsyncLifetime
     [Fact]
     public async Task Price_id_is_escaped_into_the_path()
     {
-        stripe.AddPrice("price a+b?c");
+        // No space: Stripe.net form-encodes the id (a space as '+'), and price ids have none (ProductRules).
+        stripe.AddPrice("price_a+b?c#d");
         var client = Client();
 
-        var price = await client.GetPriceAsync(TestKey, "price a+b?c", default);
+        var price = await client.GetPriceAsync(TestKey, "price_a+b?c#d", default);
 
-        Assert.Equal("price a+b?c", price.Id);
-        Assert.Equal(1, stripe.RequestCount("/v1/prices/price a+b?c"));
+        Assert.Equal("price_a+b?c#d", price.Id);
+        Assert.Equal(1, stripe.RequestCount("/v1/prices/price_a+b?c#d"));
     }
 
     // Errors Stripe answers with
@@ -286,6 +288,39 @@ public sealed class StripeClientTests : IAsyncLifetime
         await cancelled.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetBalanceAsync(TestKey, cancelled.Token));
+    }
+
+    // The circuit breaker
+
+    [Fact]
+    public async Task After_Stripe_failed_most_calls_the_next_ones_fail_fast_without_reaching_it()
+    {
+        // The breaker looks at least 100 calls back (Microsoft.Extensions.Http.Resilience's default).
+        stripe.FailNext(Balance, 100, 500);
+        var client = Client(maxRetries: 0);
+        for (var i = 0; i < 100; i++)
+        {
+            await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync(TestKey, default));
+        }
+
+        var error = await Assert.ThrowsAsync<StripeUnavailableException>(() => client.GetBalanceAsync(TestKey, default));
+
+        Assert.IsType<BrokenCircuitException>(error.InnerException);
+        Assert.Equal(100, stripe.RequestCount(Balance));
+    }
+
+    [Fact]
+    public async Task One_tenants_rate_limit_does_not_cut_the_others_off()
+    {
+        stripe.FailNext(Balance, 100, 429);
+        var client = Client(maxRetries: 0);
+        for (var i = 0; i < 100; i++)
+        {
+            await Assert.ThrowsAsync<StripeApiException>(() => client.GetBalanceAsync(TestKey, default));
+        }
+
+        Assert.False((await client.GetBalanceAsync(TestKey, default)).Livemode);
+        Assert.Equal(101, stripe.RequestCount(Balance));
     }
 
     // Checkout sessions

@@ -242,6 +242,21 @@ public sealed class StripeEventObjectTests
     }
 
     [Fact]
+    public void Checkout_session_email_is_the_one_checkout_collected_else_the_one_it_was_created_with()
+    {
+        var collected = Payload.Object("checkout.session.completed.json");
+        var prefilled = Payload.Object("checkout.session.completed.json");
+        prefilled["customer_details"] = null;
+        prefilled["customer_email"] = "given@example.com";
+        var neither = Payload.Object("checkout.session.completed.json");
+        neither["customer_details"] = null;
+
+        Assert.Equal("chris@gorails.com", StripeCheckoutSessionObject.FromJson(Payload.Element(collected)).CustomerEmail);
+        Assert.Equal("given@example.com", StripeCheckoutSessionObject.FromJson(Payload.Element(prefilled)).CustomerEmail);
+        Assert.Null(StripeCheckoutSessionObject.FromJson(Payload.Element(neither)).CustomerEmail);
+    }
+
+    [Fact]
     public void Checkout_session_with_null_metadata_has_empty_metadata()
     {
         var json = Payload.Object("checkout.session.completed.json");

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Licenzy.Stripe.Tests;
@@ -46,11 +45,10 @@ public sealed class StripeEventTests
     }
 
     [Fact]
-    public void The_object_outlives_the_body_buffer()
+    public void The_object_outlives_the_parsed_document()
     {
         var body = Payload.Event(StripeEventTypes.CheckoutSessionCompleted, Payload.Read("checkout.session.completed.json"));
         var stripeEvent = StripeEvent.Parse(body);
-        Array.Clear(body);
 
         Assert.Equal("complete", stripeEvent.DataObject.GetProperty("status").GetString());
     }
@@ -80,7 +78,7 @@ public sealed class StripeEventTests
     [MemberData(nameof(MalformedBodies))]
     public void Malformed_envelopes_are_rejected_with_a_short_reason(string body, string reason)
     {
-        var error = Assert.Throws<StripePayloadException>(() => StripeEvent.Parse(Encoding.UTF8.GetBytes(body)));
+        var error = Assert.Throws<StripePayloadException>(() => StripeEvent.Parse(body));
 
         Assert.Contains(reason, error.Reason);
     }
@@ -89,8 +87,7 @@ public sealed class StripeEventTests
     public void The_reason_never_repeats_the_body()
     {
         const string marker = "cus_private_marker";
-        var body = Encoding.UTF8.GetBytes(
-            """{"type":"x","created":1,"data":{"object":{"customer":"MARKER"}}}""".Replace("MARKER", marker));
+        var body = """{"type":"x","created":1,"data":{"object":{"customer":"MARKER"}}}""".Replace("MARKER", marker);
 
         var error = Assert.Throws<StripePayloadException>(() => StripeEvent.Parse(body));
 

@@ -1,32 +1,35 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Licenzy.Stripe.Tests;
 
-/// <summary>The pipeline on its own, where what happens to discarded responses can be seen.</summary>
-public sealed class StripeResilienceTests
+/// <summary>
+/// The pipeline on the HttpClient Stripe.net sends through, on its own, where what happens to
+/// discarded responses and to requests Stripe.net never sends (a POST without a key) can be seen.
+/// </summary>
+public sealed class StripeResilienceTests : IDisposable
 {
-    private static readonly StripeOptions Options = new()
+    private readonly List<ServiceProvider> providers = [];
+
+    public void Dispose()
     {
-        MaxRetries = 2,
-        RetryBaseDelay = TimeSpan.FromMilliseconds(1),
-        AttemptTimeout = TimeSpan.FromSeconds(10),
-    };
+        foreach (var provider in providers) provider.Dispose();
+    }
 
     [Fact]
     public async Task Responses_retried_past_are_disposed_and_the_last_is_not()
     {
-        var pipeline = StripeResilience.Build(Options, TimeProvider.System, NullLogger.Instance);
         var answers = new Queue<TrackedResponse>([new(HttpStatusCode.ServiceUnavailable), new(HttpStatusCode.BadGateway), new(HttpStatusCode.OK)]);
         var sent = new List<TrackedResponse>();
-
-        using var last = await Run(pipeline, safeToRepeat: true, () =>
+        var http = Http(_ =>
         {
             var answer = answers.Dequeue();
             sent.Add(answer);
             return answer;
         });
+
+        using var last = await http.GetAsync("v1/balance");
 
         Assert.Equal(HttpStatusCode.OK, last.StatusCode);
         Assert.True(sent[0].Disposed);
@@ -35,49 +38,75 @@ public sealed class StripeResilienceTests
     }
 
     [Fact]
-    public async Task A_request_that_is_not_safe_to_repeat_is_never_retried()
+    public async Task A_post_without_an_idempotency_key_is_never_retried()
     {
-        var pipeline = StripeResilience.Build(Options, TimeProvider.System, NullLogger.Instance);
         var attempts = 0;
-
-        using var response = await Run(pipeline, safeToRepeat: false, () =>
+        var http = Http(_ =>
         {
             attempts++;
             return new TrackedResponse(HttpStatusCode.ServiceUnavailable);
         });
+
+        using var response = await http.PostAsync("v1/checkout/sessions", new FormUrlEncodedContent([]));
 
         Assert.Equal(1, attempts);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
     }
 
     [Fact]
-    public async Task A_network_failure_on_an_unsafe_request_is_not_retried()
+    public async Task A_network_failure_on_a_post_without_an_idempotency_key_is_not_retried()
     {
-        var pipeline = StripeResilience.Build(Options, TimeProvider.System, NullLogger.Instance);
         var attempts = 0;
-
-        await Assert.ThrowsAsync<HttpRequestException>(() => Run(pipeline, safeToRepeat: false, () =>
+        var http = Http(_ =>
         {
             attempts++;
             throw new HttpRequestException("connection reset");
-        }));
+        });
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.PostAsync("v1/checkout/sessions", new FormUrlEncodedContent([])));
 
         Assert.Equal(1, attempts);
     }
 
-    private static async Task<HttpResponseMessage> Run(
-        ResiliencePipeline<HttpResponseMessage> pipeline, bool safeToRepeat, Func<HttpResponseMessage> attempt)
+    [Fact]
+    public async Task A_post_with_an_idempotency_key_is_retried_with_it()
     {
-        var context = ResilienceContextPool.Shared.Get("test");
-        context.Properties.Set(StripeResilience.SafeToRepeat, safeToRepeat);
-        try
+        var keys = new List<string>();
+        var http = Http(request =>
         {
-            return await pipeline.ExecuteAsync(_ => ValueTask.FromResult(attempt()), context);
-        }
-        finally
+            keys.Add(request.Headers.GetValues("Idempotency-Key").Single());
+            return new TrackedResponse(keys.Count < 3 ? HttpStatusCode.InternalServerError : HttpStatusCode.OK);
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/checkout/sessions") { Content = new FormUrlEncodedContent([]) };
+        request.Headers.Add("Idempotency-Key", "k1");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["k1", "k1", "k1"], keys);
+    }
+
+    private HttpClient Http(Func<HttpRequestMessage, HttpResponseMessage> answer)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ResilienceContextPool.Shared.Return(context);
-        }
+            ["Licenzy:Stripe:ApiBase"] = "http://stripe.test",
+            ["Licenzy:Stripe:MaxRetries"] = "2",
+            ["Licenzy:Stripe:RetryBaseDelay"] = "00:00:00.001",
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddLicenzyStripe(configuration);
+        services.AddHttpClient(StripeApiClient.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => new Answering(answer));
+        var provider = services.BuildServiceProvider();
+        providers.Add(provider);
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient(StripeApiClient.HttpClientName);
+        http.BaseAddress = new Uri("http://stripe.test/");
+        return http;
+    }
+
+    private sealed class Answering(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(answer(request));
     }
 
     private sealed class TrackedResponse(HttpStatusCode status) : HttpResponseMessage(status)

@@ -8,6 +8,12 @@ namespace Licenzy.Testing;
 /// </summary>
 public static class StripeEvents
 {
+    /// <summary>The first API version of the current shapes (item periods, invoice parent and payments).</summary>
+    public const string CurrentShapeVersion = "2025-03-31.basil";
+
+    /// <summary>A version of the older shapes, as an endpoint pinned before 2025-03-31 receives them.</summary>
+    public const string OlderShapeVersion = "2024-06-20";
+
     public static string CheckoutSession(
         string type, string eventId, DateTimeOffset created, StandInCheckoutSession session, string paymentStatus,
         bool livemode = false, string? subscriptionId = null, string? paymentIntentId = null) =>
@@ -71,7 +77,7 @@ public static class StripeEvents
         var holder = currentShape ? item : subscription;
         holder["current_period_start"] = periodStart.ToUnixTimeSeconds();
         holder["current_period_end"] = periodEnd.ToUnixTimeSeconds();
-        return Envelope(type, eventId, created, livemode: false, subscription);
+        return Envelope(type, eventId, created, livemode: false, subscription, currentShape ? CurrentShapeVersion : OlderShapeVersion);
     }
 
     /// <summary>
@@ -126,7 +132,7 @@ public static class StripeEvents
             invoice["subscription_details"] = new JsonObject { ["metadata"] = Metadata(metadata) };
             invoice["payment_intent"] = paymentIntentId;
         }
-        return Envelope(type, eventId, created, livemode: false, invoice);
+        return Envelope(type, eventId, created, livemode: false, invoice, currentShape ? CurrentShapeVersion : OlderShapeVersion);
     }
 
     /// <summary>A charge of a payment intent, refunded by <paramref name="amountRefunded"/> of 1900.</summary>
@@ -168,12 +174,13 @@ public static class StripeEvents
         return result;
     }
 
-    public static string Envelope(string type, string eventId, DateTimeOffset created, bool livemode, JsonObject dataObject) =>
+    public static string Envelope(
+        string type, string eventId, DateTimeOffset created, bool livemode, JsonObject dataObject, string apiVersion = CurrentShapeVersion) =>
         new JsonObject
         {
             ["id"] = eventId,
             ["object"] = "event",
-            ["api_version"] = "2025-03-31.basil",
+            ["api_version"] = apiVersion,
             ["created"] = created.ToUnixTimeSeconds(),
             ["data"] = new JsonObject { ["object"] = dataObject },
             ["livemode"] = livemode,

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Licenzy.Infrastructure;
-using Licenzy.Stripe;
 using Xunit;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Testing;
 
@@ -124,7 +124,7 @@ public sealed class TestTenant
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
         request.Headers.TryAddWithoutValidation("Stripe-Signature",
-            signature ?? StripeSignature.Sign(Encoding.UTF8.GetBytes(body), WebhookSecret, App.Clock.GetUtcNow()));
+            signature ?? StripeNet.EventUtility.GenerateSignatureHeader(body, WebhookSecret, App.Clock.GetUtcNow().ToUnixTimeSeconds()));
         return request;
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Licenzy.Api.Setup;
 using Licenzy.Api.Subjects;
 using Licenzy.Domain;
@@ -34,7 +33,7 @@ public sealed class StripeEventTranslator(ProductCatalog catalog, PaymentIndex p
 {
     public async Task<Translation> TranslateAsync(ReceivedBillingEvent received, CancellationToken ct)
     {
-        var stripeEvent = StripeEvent.Parse(Encoding.UTF8.GetBytes(received.Payload));
+        var stripeEvent = StripeEvent.Parse(received.Payload);
         return stripeEvent.Type switch
         {
             StripeEventTypes.CheckoutSessionCompleted or StripeEventTypes.AsyncPaymentSucceeded or StripeEventTypes.AsyncPaymentFailed

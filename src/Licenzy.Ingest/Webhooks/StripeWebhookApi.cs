@@ -42,18 +42,22 @@ public static class StripeWebhookApi
                 "No tenant has Stripe connected for this path. Check the webhook URL the setup API gave.").ToResult();
         }
 
-        var check = StripeSignature.Verify(payload, request.Headers["Stripe-Signature"].ToString(), secret,
-            clock.GetUtcNow(), StripeSignature.DefaultTolerance);
-        if (check != SignatureCheck.Valid)
+        if (!Utf8.TryDecode(payload, out var body))
         {
-            log.LogWarning("Refused a webhook for tenant {TenantId} ({Mode}): signature {SignatureCheck}", tenant_id, parsedMode, check);
-            return new ApiError(400, "invalid_signature", "Invalid Stripe signature", SignatureDetail(check)).ToResult();
+            return new ApiError(400, "invalid_event", "Not a Stripe event", "The body is not UTF-8 text, so it is not a Stripe event.").ToResult();
+        }
+
+        var check = StripeSignature.Check(body, request.Headers["Stripe-Signature"].ToString(), secret, clock.GetUtcNow());
+        if (!check.IsValid)
+        {
+            log.LogWarning("Refused a webhook for tenant {TenantId} ({Mode}): {SignatureProblem}", tenant_id, parsedMode, check.Problem);
+            return new ApiError(400, "invalid_signature", "Invalid Stripe signature", check.Problem).ToResult();
         }
 
         StripeEvent stripeEvent;
         try
         {
-            stripeEvent = StripeEvent.Parse(payload);
+            stripeEvent = StripeEvent.Parse(body);
         }
         catch (StripePayloadException e)
         {
@@ -68,7 +72,7 @@ public static class StripeWebhookApi
         var received = new ReceivedBillingEvent
         {
             TenantId = tenant_id, Mode = parsedMode, EventId = stripeEvent.Id, Type = stripeEvent.Type,
-            ReceivedAt = clock.GetUtcNow(), Payload = System.Text.Encoding.UTF8.GetString(payload),
+            ReceivedAt = clock.GetUtcNow(), Payload = body,
         };
         var stored = await outbox.TryStoreAndPublishAsync(Components.EventStore, StateKeys.ReceivedEvent(tenant_id, parsedMode, stripeEvent.Id),
             received, Topics.BillingEvents, stripeEvent.Id, ct);
@@ -77,11 +81,23 @@ public static class StripeWebhookApi
         return TypedResults.Ok(new WebhookReceived(true, stripeEvent.Id, Duplicate: !stored));
     }
 
-    private static string SignatureDetail(SignatureCheck check) => check switch
+    /// <summary>Stripe signs the body's UTF-8 bytes; a body that is not UTF-8 cannot be one it signed.</summary>
+    private static class Utf8
     {
-        SignatureCheck.MissingHeader => "The Stripe-Signature header is missing.",
-        SignatureCheck.MalformedHeader => "The Stripe-Signature header is malformed.",
-        SignatureCheck.TimestampOutsideTolerance => "The signature's timestamp is more than 300 seconds away from now.",
-        _ => "No v1 signature matches this endpoint's webhook secret.",
-    };
+        private static readonly System.Text.UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        public static bool TryDecode(byte[] bytes, out string text)
+        {
+            try
+            {
+                text = Strict.GetString(bytes);
+                return true;
+            }
+            catch (System.Text.DecoderFallbackException)
+            {
+                text = "";
+                return false;
+            }
+        }
+    }
 }

@@ -64,6 +64,10 @@ public sealed record SandboxCheckoutSession
     public string Status { get; init; } = SessionStatuses.Open;
     public string PaymentStatus { get; init; } = "unpaid";
     public string? CustomerId { get; init; }
+
+    /// <summary>The email the buyer paid with, once paid.</summary>
+    public string? CustomerEmail { get; init; }
+
     public string? SubscriptionId { get; init; }
     public string? PaymentIntentId { get; init; }
     public string? InvoiceId { get; init; }
@@ -114,6 +118,10 @@ public sealed record SandboxInvoice
 {
     public required string Id { get; init; }
     public required string SubscriptionId { get; init; }
+
+    /// <summary>The subscription's item the invoice's one line bills.</summary>
+    public required string SubscriptionItemId { get; init; }
+
     public required string CustomerId { get; init; }
 
     /// <summary>The subscription's metadata as of the invoice, which is how Stripe ties an invoice back.</summary>
@@ -125,6 +133,10 @@ public sealed record SandboxInvoice
     public required DateTimeOffset PeriodStart { get; init; }
     public required DateTimeOffset PeriodEnd { get; init; }
     public required string PaymentIntentId { get; init; }
+
+    /// <summary>The charge that paid it, once paid.</summary>
+    public string? ChargeId { get; init; }
+
     public required DateTimeOffset Created { get; init; }
     public string Status { get; init; } = "open";
     public int AttemptCount { get; init; }

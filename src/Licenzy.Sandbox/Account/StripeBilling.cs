@@ -53,15 +53,15 @@ public static class StripeBilling
         var intent = NewPaymentIntent(data, subscription.Amount, subscription.Price.Currency, subscription.CustomerId, invoiceId, NoMetadata, now);
         var invoice = new SandboxInvoice
         {
-            Id = invoiceId, SubscriptionId = subscription.Id, CustomerId = subscription.CustomerId,
+            Id = invoiceId, SubscriptionId = subscription.Id, SubscriptionItemId = subscription.ItemId, CustomerId = subscription.CustomerId,
             SubscriptionMetadata = subscription.Metadata, BillingReason = billingReason, Price = subscription.Price,
             Quantity = subscription.Quantity, PeriodStart = periodStart, PeriodEnd = periodStart + BillingPeriod,
             PaymentIntentId = intent.Id, Created = now, AttemptCount = 1,
         };
         if (!declined)
         {
-            Pay(data, subscription.Owner, intent, now);
-            invoice = invoice with { Status = "paid", PaidAt = now };
+            var charge = Pay(data, subscription.Owner, intent, now);
+            invoice = invoice with { Status = "paid", PaidAt = now, ChargeId = charge.Id };
         }
 
         data.Invoices[invoice.Id] = invoice;
@@ -71,8 +71,8 @@ public static class StripeBilling
     /// <summary>Another attempt at an open invoice, which succeeds.</summary>
     public static SandboxInvoice PayOpenInvoice(AccountData data, SandboxSubscription subscription, SandboxInvoice invoice, DateTimeOffset now)
     {
-        Pay(data, subscription.Owner, data.PaymentIntents[invoice.PaymentIntentId], now);
-        var paid = invoice with { Status = "paid", PaidAt = now, AttemptCount = invoice.AttemptCount + 1 };
+        var charge = Pay(data, subscription.Owner, data.PaymentIntents[invoice.PaymentIntentId], now);
+        var paid = invoice with { Status = "paid", PaidAt = now, ChargeId = charge.Id, AttemptCount = invoice.AttemptCount + 1 };
         data.Invoices[paid.Id] = paid;
         return paid;
     }

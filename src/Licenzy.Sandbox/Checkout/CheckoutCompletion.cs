@@ -1,5 +1,6 @@
 using Licenzy.Sandbox.Account;
 using Licenzy.Sandbox.Wire;
+using Microsoft.Extensions.Options;
 
 namespace Licenzy.Sandbox.Checkout;
 
@@ -23,9 +24,12 @@ public abstract record Completion
 /// Pays a Checkout Session the way Stripe completes one paid with a working test card, and
 /// writes the events Stripe sends about it.
 /// </summary>
-public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider clock)
+public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider clock, IOptions<SandboxOptions> options)
 {
-    public Completion Complete(string sessionId) => account.Transact<Completion>(data =>
+    private readonly StripeApiVersion _version = options.Value.EventApiVersion;
+
+    /// <param name="email">The buyer's email, as the checkout page collected it.</param>
+    public Completion Complete(string sessionId, string email) => account.Transact<Completion>(data =>
     {
         if (!data.Sessions.TryGetValue(sessionId, out var session)) return new Completion.Unknown();
         var now = clock.GetUtcNow();
@@ -39,13 +43,13 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
         now = data.StepTime(objectOwner.TenantId, objectOwner.SubjectRef, now);
         data.RecordStep(objectOwner.TenantId, objectOwner.SubjectRef, now);
         var (paid, events) = session.Request.Mode == CheckoutModes.Subscription
-            ? Subscribe(data, session, objectOwner, now)
-            : PayOnce(data, session, objectOwner, now);
+            ? Subscribe(data, session with { CustomerEmail = email }, objectOwner, now)
+            : PayOnce(data, session with { CustomerEmail = email }, objectOwner, now);
         data.Sessions[session.Id] = paid = paid with { Events = events };
         return new Completion.Paid(paid, events);
     });
 
-    private static (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) Subscribe(
+    private (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) Subscribe(
         AccountData data, SandboxCheckoutSession session, Owner owner, DateTimeOffset now)
     {
         var subscription = new SandboxSubscription
@@ -66,13 +70,13 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
         };
         return (paid,
         [
-            StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now),
-            StripeEventJson.Create("customer.subscription.created", StripeObjectJson.Subscription(subscription), now),
-            StripeEventJson.Create("invoice.paid", StripeObjectJson.Invoice(invoice), now),
+            StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now, _version),
+            StripeEventJson.Create("customer.subscription.created", StripeObjectJson.Subscription(subscription, _version), now, _version),
+            StripeEventJson.Create("invoice.paid", StripeObjectJson.Invoice(invoice, _version), now, _version),
         ]);
     }
 
-    private static (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) PayOnce(
+    private (SandboxCheckoutSession, IReadOnlyList<SandboxEvent>) PayOnce(
         AccountData data, SandboxCheckoutSession session, Owner owner, DateTimeOffset now)
     {
         // A one-time Checkout makes no customer unless asked to (customer_creation: if_required).
@@ -80,6 +84,6 @@ public sealed class CheckoutCompletion(SandboxAccount account, TimeProvider cloc
             session.Request.ObjectMetadata, now);
         StripeBilling.Pay(data, owner, intent, now);
         var paid = session with { Status = SessionStatuses.Complete, PaymentStatus = "paid", PaymentIntentId = intent.Id };
-        return (paid, [StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now)]);
+        return (paid, [StripeEventJson.Create("checkout.session.completed", StripeObjectJson.CheckoutSession(paid, now), now, _version)]);
     }
 }

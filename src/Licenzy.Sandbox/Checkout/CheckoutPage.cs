@@ -19,6 +19,10 @@ public sealed record CheckoutView
 
     public bool CanPay { get; init; }
     public string PayLabel { get; init; } = "Pay";
+
+    /// <summary>Ask for the buyer's email with Pay, filled in with this; null when there is nothing to pay.</summary>
+    public string? Email { get; init; }
+
     public bool CanCancel { get; init; }
     public IReadOnlyList<SentEvent> Events { get; init; } = [];
     public (string Href, string Text)? Link { get; init; }
@@ -61,7 +65,7 @@ public static class CheckoutPage
         if (view.Link is { } link) page.Append($"<p class=\"link\"><a href=\"{E(link.Href)}\">{E(link.Text)}</a></p>\n");
         page.Append("""
             <p class="note">This is Licenzy's offline Stripe sandbox. No card is asked for and no money moves: Pay completes the
-            session as Stripe would and sends Licenzy the signed webhooks Stripe would send.</p>
+            session as Stripe would, with the email given, and sends Licenzy the signed webhooks Stripe would send.</p>
             </main>
             </body>
             </html>
@@ -100,10 +104,17 @@ public static class CheckoutPage
     private static void AppendActions(StringBuilder page, CheckoutView view)
     {
         if (view.Session is not { } session || (!view.CanPay && !view.CanCancel)) return;
+        if (view.CanPay && view.Email is { } email)
+        {
+            // Outside the Pay form for the layout, but sent with it (the form attribute).
+            page.Append($"<p class=\"field\"><label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" form=\"pay-form\" "
+                + $"autocomplete=\"email\" required maxlength=\"512\" value=\"{E(email)}\"></p>\n");
+        }
+
         page.Append("<div class=\"actions\">\n");
         if (view.CanPay)
         {
-            page.Append($"<form method=\"post\" action=\"{E(PathOf(session.Id, "pay"))}\"><button id=\"pay\" type=\"submit\">{E(view.PayLabel)}</button></form>\n");
+            page.Append($"<form id=\"pay-form\" method=\"post\" action=\"{E(PathOf(session.Id, "pay"))}\"><button id=\"pay\" type=\"submit\">{E(view.PayLabel)}</button></form>\n");
         }
 
         if (view.CanCancel)
@@ -150,6 +161,9 @@ public static class CheckoutPage
           border-top: 1px solid var(--line); border-bottom: 1px solid var(--line); font-size: .9rem; }
         dt { color: var(--muted); }
         dd { margin: 0; overflow-wrap: anywhere; }
+        .field { margin: 1.25rem 0 0; }
+        .field label { display: block; margin-bottom: .35rem; font-weight: 600; font-size: .9rem; }
+        .field input { width: 100%; padding: .65rem .75rem; border: 1px solid #8c959f; border-radius: 8px; font: inherit; color: var(--ink); }
         .actions { display: flex; gap: .75rem; margin-top: 1.5rem; }
         .actions form { flex: 1; margin: 0; }
         button { width: 100%; padding: .8rem 1rem; border-radius: 8px; border: 1px solid transparent; cursor: pointer;
@@ -158,7 +172,7 @@ public static class CheckoutPage
         #pay:hover { background: var(--accent-dark); }
         #cancel { background: #fff; color: var(--ink); border-color: var(--line); }
         #cancel:hover { background: #f6f8fa; }
-        button:focus-visible, a:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
+        button:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
         .alert { margin: 1rem 0; padding: .75rem 1rem; border-left: 4px solid #cf222e; border-radius: 6px; background: #ffebe9; color: #82071e; }
         .events { margin: 0; padding-left: 1.25rem; font-size: .9rem; }
         .events li { margin: .35rem 0; }

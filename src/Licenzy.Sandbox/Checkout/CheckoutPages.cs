@@ -35,26 +35,39 @@ public static class CheckoutPages
         {
             SessionStatuses.Complete => Page(200, PaidView(session, deliveries)),
             SessionStatuses.Expired => Page(410, ExpiredView(session)),
-            _ => Page(200, new CheckoutView
-            {
-                Heading = session.Request.Mode == CheckoutModes.Subscription ? "Subscribe" : "Pay",
-                Session = session, CanPay = true, CanCancel = true,
-                PayLabel = "Pay " + Money.Format(session.AmountTotal, session.Request.Price.Currency),
-            }),
+            _ => Page(200, PayView(session)),
         };
     }
 
+    private static CheckoutView PayView(SandboxCheckoutSession session) => new()
+    {
+        Heading = session.Request.Mode == CheckoutModes.Subscription ? "Subscribe" : "Pay",
+        Session = session, CanPay = true, CanCancel = true,
+        PayLabel = "Pay " + Money.Format(session.AmountTotal, session.Request.Price.Currency),
+        Email = BuyerEmail.DefaultFor(session),
+    };
+
     private static async Task<IResult> PayAsync(
-        string id, SandboxAccount account, CheckoutCompletion completion, WebhookDeliveries deliveries, CancellationToken ct)
+        string id, HttpRequest request, SandboxAccount account, CheckoutCompletion completion, WebhookDeliveries deliveries,
+        TimeProvider clock, CancellationToken ct)
     {
         var found = Find(account, id);
         if (found is null) return Unknown();
         if (found.Owner is not { } owner) return Page(422, NoTenantView(found));
 
+        // The page sends the email the buyer left or typed; a Pay without a form takes the default.
+        var email = BuyerEmail.DefaultFor(found);
+        if (request.HasFormContentType && (await request.ReadFormAsync(ct))["email"].ToString() is { Length: > 0 } given)
+        {
+            if (BuyerEmail.Read(given) is { } read) email = read;
+            else if (found.StatusAt(clock.GetUtcNow()) == SessionStatuses.Open)
+                return Page(422, PayView(found) with { Alert = "Enter one email address, such as buyer@example.com.", Email = given });
+        }
+
         await using var turn = await deliveries.BeginAsync(owner.TenantId, ct);
         SandboxCheckoutSession session;
         DeliveryReport report;
-        switch (completion.Complete(id))
+        switch (completion.Complete(id, email))
         {
             case Completion.Paid paid:
                 session = paid.Session;

@@ -1,12 +1,13 @@
 using System.Globalization;
 using Licenzy.Sandbox.Account;
+using Licenzy.Sandbox.Checkout;
 
 namespace Licenzy.Sandbox.StripeApi;
 
 /// <summary>
 /// A <c>POST /v1/checkout/sessions</c> form, checked the way Stripe checks it for the parameters
-/// the sandbox supports: one line item with a price id, and metadata on the session and on the
-/// subscription or payment intent. Other parameters are accepted and ignored.
+/// the sandbox supports: one line item with a price id, the buyer's email, and metadata on the
+/// session and on the subscription or payment intent. Other parameters are accepted and ignored.
 /// </summary>
 public sealed record CheckoutSessionForm
 {
@@ -27,6 +28,10 @@ public sealed record CheckoutSessionForm
     public string? SuccessUrl { get; init; }
     public string? CancelUrl { get; init; }
     public string? ClientReferenceId { get; init; }
+
+    /// <summary>The buyer's email, when the shop knows it already: the checkout page fills it in.</summary>
+    public string? CustomerEmail { get; init; }
+
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
     public required IReadOnlyDictionary<string, string> ObjectMetadata { get; init; }
 
@@ -96,6 +101,13 @@ public sealed record CheckoutSessionForm
             return (null, StripeError.Invalid("client_reference_id", $"client_reference_id must be at most {MaxClientReferenceIdLength} characters."));
         }
 
+        var customerEmailText = form.GetValueOrDefault("customer_email");
+        var customerEmail = BuyerEmail.Read(customerEmailText);
+        if (!string.IsNullOrEmpty(customerEmailText) && customerEmail is null)
+        {
+            return (null, StripeError.Invalid("customer_email", "Invalid email address: customer_email must be one email address."));
+        }
+
         var (metadata, metadataError) = ReadMetadata(form, "metadata");
         if (metadataError is not null) return (null, metadataError);
         var (objectMetadata, objectMetadataError) = ReadMetadata(form, $"{objectData}[metadata]");
@@ -105,6 +117,7 @@ public sealed record CheckoutSessionForm
         {
             Mode = mode, Price = price, Quantity = quantity, SuccessUrl = successUrl, CancelUrl = cancelUrl,
             ClientReferenceId = string.IsNullOrEmpty(clientReferenceId) ? null : clientReferenceId,
+            CustomerEmail = customerEmail,
             Metadata = metadata!, ObjectMetadata = objectMetadata!,
         }, null);
     }

@@ -6,6 +6,7 @@ using Licenzy.Sandbox.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Licenzy.Sandbox.StripeApi;
@@ -34,14 +35,20 @@ public static class SandboxStripeApi
         stripe.MapGet("/v1/balance", Balance);
         stripe.MapGet("/v1/prices/{id}", GetPrice);
         stripe.MapPost("/v1/checkout/sessions", CreateCheckoutSessionAsync);
+        stripe.MapGet("/v1/checkout/sessions/{id}", GetCheckoutSession);
         stripe.Map("/{**path}", Unrecognized);
         return sandbox;
     }
 
     private static ValueTask<object?> StampRequestId(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        context.HttpContext.Response.Headers["Request-Id"] = StripeIds.New("req");
-        context.HttpContext.Response.Headers["Stripe-Version"] = StripeEventJson.ApiVersion;
+        var http = context.HttpContext;
+        http.Response.Headers["Request-Id"] = StripeIds.New("req");
+        // Stripe answers in the version a request asks for (Stripe.net always asks for the one it
+        // pins), else in the account's own, which is the sandbox's setting.
+        http.Response.Headers["Stripe-Version"] = StripeApiVersion.TryParse(http.Request.Headers["Stripe-Version"].ToString(), out var asked)
+            ? asked.Name
+            : http.RequestServices.GetRequiredService<IOptions<SandboxOptions>>().Value.ApiVersion;
         return next(context);
     }
 
@@ -64,7 +71,16 @@ public static class SandboxStripeApi
     private static IResult Unrecognized(HttpRequest request, string? path) =>
         new StripeError(404, StripeError.InvalidRequest,
             $"Unrecognized request URL ({request.Method}: /{path}). "
-            + "The Licenzy sandbox serves GET /v1/balance, GET /v1/prices/{id} and POST /v1/checkout/sessions.").ToResult();
+            + "The Licenzy sandbox serves GET /v1/balance, GET /v1/prices/{id}, POST /v1/checkout/sessions and GET /v1/checkout/sessions/{id}.").ToResult();
+
+    /// <summary>What a success page fetches to show the buyer what they bought, as it stands now.</summary>
+    private static IResult GetCheckoutSession(string id, SandboxAccount account, TimeProvider clock)
+    {
+        var session = account.Transact(data => data.Sessions.GetValueOrDefault(id));
+        return session is null
+            ? new StripeError(404, StripeError.InvalidRequest, $"No such checkout.session: '{id}'", "resource_missing", "session").ToResult()
+            : StripeAnswer.Json(StripeObjectJson.CheckoutSession(session, clock.GetUtcNow()));
+    }
 
     private static async Task<IResult> CreateCheckoutSessionAsync(
         HttpContext http, SandboxAccount account, IOptions<SandboxOptions> options, TimeProvider clock)

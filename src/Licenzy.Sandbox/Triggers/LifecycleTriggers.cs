@@ -1,5 +1,6 @@
 using Licenzy.Sandbox.Account;
 using Licenzy.Sandbox.Wire;
+using Microsoft.Extensions.Options;
 
 namespace Licenzy.Sandbox.Triggers;
 
@@ -54,8 +55,10 @@ public abstract record TriggerOutcome
 /// <c>stripe trigger</c>"): picks the subject's latest subscription, charge or dispute that the
 /// trigger applies to, changes it as Stripe would, and writes the events Stripe sends about it.
 /// </summary>
-public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock)
+public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock, IOptions<SandboxOptions> options)
 {
+    private readonly StripeApiVersion _version = options.Value.EventApiVersion;
+
     private static readonly string[] Renewable = [SubscriptionStatuses.Active, SubscriptionStatuses.Trialing];
     private static readonly string[] Recoverable = [SubscriptionStatuses.PastDue, SubscriptionStatuses.Unpaid];
     private static readonly string[] Cancelable =
@@ -90,7 +93,7 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
         });
 
     /// <summary>The next period is invoiced and paid; the subscription moves on to it.</summary>
-    private static TriggerOutcome Renew(AccountData data, Target target, DateTimeOffset now)
+    private TriggerOutcome Renew(AccountData data, Target target, DateTimeOffset now)
     {
         if (LatestSubscription(data, target, Renewable) is not { } subscription)
             return new TriggerOutcome.NothingToActOn($"{target} has no active subscription to renew.");
@@ -104,7 +107,7 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
     }
 
     /// <summary>The next period starts, but its invoice's payment is declined: the subscription is past due.</summary>
-    private static TriggerOutcome FailPayment(AccountData data, Target target, DateTimeOffset now)
+    private TriggerOutcome FailPayment(AccountData data, Target target, DateTimeOffset now)
     {
         if (LatestSubscription(data, target, Renewable) is not { } subscription)
             return new TriggerOutcome.NothingToActOn($"{target} has no active subscription whose payment could fail.");
@@ -116,13 +119,13 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
         };
         return new TriggerOutcome.Happened(
         [
-            StripeEventJson.Create("invoice.payment_failed", StripeObjectJson.Invoice(invoice), now),
+            StripeEventJson.Create("invoice.payment_failed", StripeObjectJson.Invoice(invoice, _version), now, _version),
             Updated(data, subscription, pastDue, now),
         ]);
     }
 
     /// <summary>The open invoice of a past-due subscription is paid after all: active again.</summary>
-    private static TriggerOutcome Recover(AccountData data, Target target, DateTimeOffset now)
+    private TriggerOutcome Recover(AccountData data, Target target, DateTimeOffset now)
     {
         if (LatestSubscription(data, target, Recoverable) is not { } subscription)
             return new TriggerOutcome.NothingToActOn($"{target} has no past-due subscription to recover. Trigger payment_failure first.");
@@ -136,7 +139,7 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
     }
 
     /// <summary>The subscription is canceled at once (not at the period's end).</summary>
-    private static TriggerOutcome Cancel(AccountData data, Target target, DateTimeOffset now)
+    private TriggerOutcome Cancel(AccountData data, Target target, DateTimeOffset now)
     {
         if (LatestSubscription(data, target, Cancelable) is not { } subscription)
             return new TriggerOutcome.NothingToActOn($"{target} has no subscription to cancel.");
@@ -144,24 +147,24 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
         var canceled = subscription with { Status = SubscriptionStatuses.Canceled, CanceledAt = now, EndedAt = now };
         data.Subscriptions[canceled.Id] = canceled;
         return new TriggerOutcome.Happened(
-            [StripeEventJson.Create("customer.subscription.deleted", StripeObjectJson.Subscription(canceled), now)]);
+            [StripeEventJson.Create("customer.subscription.deleted", StripeObjectJson.Subscription(canceled, _version), now, _version)]);
     }
 
     /// <summary>The latest charge is refunded in full.</summary>
-    private static TriggerOutcome Refund(AccountData data, Target target, DateTimeOffset now)
+    private TriggerOutcome Refund(AccountData data, Target target, DateTimeOffset now)
     {
         var charge = AccountData.Latest(data.Charges.Values.Where(c => target.Owns(c.Owner) && !c.FullyRefunded), c => c.Sequence);
         if (charge is null) return new TriggerOutcome.NothingToActOn($"{target} has no charge left to refund.");
 
         var refunded = charge with { AmountRefunded = charge.Amount };
         data.Charges[refunded.Id] = refunded;
-        var after = StripeObjectJson.Charge(refunded);
+        var after = StripeObjectJson.Charge(refunded, _version);
         return new TriggerOutcome.Happened(
-            [StripeEventJson.Create("charge.refunded", after, now, StripeBilling.PreviousAttributes(StripeObjectJson.Charge(charge), after))]);
+            [StripeEventJson.Create("charge.refunded", after, now, _version, StripeBilling.PreviousAttributes(StripeObjectJson.Charge(charge, _version), after))]);
     }
 
     /// <summary>The cardholder disputes the latest charge.</summary>
-    private static TriggerOutcome OpenDispute(AccountData data, Target target, DateTimeOffset now)
+    private TriggerOutcome OpenDispute(AccountData data, Target target, DateTimeOffset now)
     {
         var charge = AccountData.Latest(
             data.Charges.Values.Where(c => target.Owns(c.Owner) && !c.Disputed && !c.FullyRefunded), c => c.Sequence);
@@ -175,11 +178,11 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
             Status = DisputeStatuses.NeedsResponse, Created = now,
         };
         data.Disputes[dispute.Id] = dispute;
-        return new TriggerOutcome.Happened([StripeEventJson.Create("charge.dispute.created", StripeObjectJson.Dispute(dispute), now)]);
+        return new TriggerOutcome.Happened([StripeEventJson.Create("charge.dispute.created", StripeObjectJson.Dispute(dispute), now, _version)]);
     }
 
     /// <summary>The card network decides the latest open dispute.</summary>
-    private static TriggerOutcome CloseDispute(AccountData data, Target target, string outcome, DateTimeOffset now)
+    private TriggerOutcome CloseDispute(AccountData data, Target target, string outcome, DateTimeOffset now)
     {
         var dispute = AccountData.Latest(
             data.Disputes.Values.Where(d => target.Owns(d.Owner) && DisputeStatuses.IsOpen(d.Status)), d => d.Sequence);
@@ -189,22 +192,22 @@ public sealed class LifecycleTriggers(SandboxAccount account, TimeProvider clock
         data.Disputes[closed.Id] = closed;
         var after = StripeObjectJson.Dispute(closed);
         return new TriggerOutcome.Happened(
-            [StripeEventJson.Create("charge.dispute.closed", after, now, StripeBilling.PreviousAttributes(StripeObjectJson.Dispute(dispute), after))]);
+            [StripeEventJson.Create("charge.dispute.closed", after, now, _version, StripeBilling.PreviousAttributes(StripeObjectJson.Dispute(dispute), after))]);
     }
 
     private static SandboxSubscription? LatestSubscription(AccountData data, Target target, string[] statuses) =>
         AccountData.Latest(data.Subscriptions.Values.Where(s => target.Owns(s.Owner) && statuses.Contains(s.Status)), s => s.Sequence);
 
-    private static SandboxEvent Paid(SandboxInvoice invoice, DateTimeOffset now) =>
-        StripeEventJson.Create("invoice.paid", StripeObjectJson.Invoice(invoice), now);
+    private SandboxEvent Paid(SandboxInvoice invoice, DateTimeOffset now) =>
+        StripeEventJson.Create("invoice.paid", StripeObjectJson.Invoice(invoice, _version), now, _version);
 
     /// <summary>Saves the changed subscription and writes its <c>customer.subscription.updated</c>.</summary>
-    private static SandboxEvent Updated(AccountData data, SandboxSubscription before, SandboxSubscription after, DateTimeOffset now)
+    private SandboxEvent Updated(AccountData data, SandboxSubscription before, SandboxSubscription after, DateTimeOffset now)
     {
         data.Subscriptions[after.Id] = after;
-        var json = StripeObjectJson.Subscription(after);
-        return StripeEventJson.Create("customer.subscription.updated", json, now,
-            StripeBilling.PreviousAttributes(StripeObjectJson.Subscription(before), json));
+        var json = StripeObjectJson.Subscription(after, _version);
+        return StripeEventJson.Create("customer.subscription.updated", json, now, _version,
+            StripeBilling.PreviousAttributes(StripeObjectJson.Subscription(before, _version), json));
     }
 
     private sealed record Target(string TenantId, string SubjectRef, string? ProductCode)

@@ -2,9 +2,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Licenzy.Sandbox.Account;
-using Licenzy.Stripe;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StripeNet = global::Stripe;
 
 namespace Licenzy.Sandbox.Webhooks;
 
@@ -28,11 +28,12 @@ public sealed partial class WebhookSender(HttpClient http, IOptions<SandboxOptio
 
     public async Task<WebhookAnswer> SendAsync(string tenantId, SandboxEvent stripeEvent, CancellationToken ct)
     {
-        var body = Encoding.UTF8.GetBytes(stripeEvent.Body);
-        using var request = new HttpRequestMessage(HttpMethod.Post, IngestPath(tenantId)) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, IngestPath(tenantId)) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(stripeEvent.Body)) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        // Signed when sent, not when made, as Stripe signs every delivery attempt afresh.
-        request.Headers.TryAddWithoutValidation("Stripe-Signature", StripeSignature.Sign(body, options.Value.WebhookSecret, clock.GetUtcNow()));
+        // Signed when sent, not when made, as Stripe signs every delivery attempt afresh; Stripe.net
+        // makes the header the way Stripe does.
+        request.Headers.TryAddWithoutValidation("Stripe-Signature",
+            StripeNet.EventUtility.GenerateSignatureHeader(stripeEvent.Body, options.Value.WebhookSecret, clock.GetUtcNow().ToUnixTimeSeconds()));
 
         try
         {

@@ -6,14 +6,13 @@ namespace Licenzy.Sandbox.Wire;
 /// <summary>Stripe's event envelope around an object, as a webhook endpoint receives it.</summary>
 public static class StripeEventJson
 {
-    /// <summary>The first API version of the shapes the sandbox sends (invoice <c>parent</c> and <c>payments</c>, item periods).</summary>
-    public const string ApiVersion = "2025-03-31.basil";
-
     /// <summary>
-    /// An event of <paramref name="type"/> about <paramref name="dataObject"/>. Stripe adds
-    /// <paramref name="previousAttributes"/> (the changed fields' old values) to updates.
+    /// An event of <paramref name="type"/> about <paramref name="dataObject"/>, written in the shapes
+    /// of <paramref name="version"/>. Stripe adds <paramref name="previousAttributes"/> (the changed
+    /// fields' old values) to updates.
     /// </summary>
-    public static SandboxEvent Create(string type, JsonObject dataObject, DateTimeOffset created, JsonObject? previousAttributes = null)
+    public static SandboxEvent Create(
+        string type, JsonObject dataObject, DateTimeOffset created, StripeApiVersion version, JsonObject? previousAttributes = null)
     {
         var id = StripeIds.New("evt");
         var data = new JsonObject { ["object"] = dataObject };
@@ -22,7 +21,7 @@ public static class StripeEventJson
         {
             ["id"] = id,
             ["object"] = "event",
-            ["api_version"] = ApiVersion,
+            ["api_version"] = version.Name,
             ["created"] = StripeObjectJson.Unix(created),
             ["data"] = data,
             ["livemode"] = false,

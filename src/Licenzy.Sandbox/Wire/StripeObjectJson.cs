@@ -59,8 +59,13 @@ public static class StripeObjectJson
             ["customer"] = session.CustomerId,
             ["customer_creation"] = session.Request.Mode == CheckoutModes.Subscription ? "always" : "if_required",
             ["customer_details"] = status == SessionStatuses.Complete
-                ? new JsonObject { ["address"] = null, ["email"] = null, ["name"] = null, ["phone"] = null, ["tax_exempt"] = "none", ["tax_ids"] = new JsonArray() }
+                ? new JsonObject
+                {
+                    ["address"] = null, ["email"] = session.CustomerEmail, ["name"] = null, ["phone"] = null, ["tax_exempt"] = "none",
+                    ["tax_ids"] = new JsonArray(),
+                }
                 : null,
+            ["customer_email"] = session.Request.CustomerEmail,
             ["expires_at"] = Unix(session.ExpiresAt),
             ["invoice"] = session.InvoiceId,
             ["livemode"] = false,
@@ -78,54 +83,118 @@ public static class StripeObjectJson
         };
     }
 
-    public static JsonObject Subscription(SandboxSubscription subscription) => new()
+    public static JsonObject Subscription(SandboxSubscription subscription, StripeApiVersion version)
     {
-        ["id"] = subscription.Id,
-        ["object"] = "subscription",
-        ["billing_cycle_anchor"] = Unix(subscription.Created),
-        ["cancel_at"] = null,
-        ["cancel_at_period_end"] = false,
-        ["canceled_at"] = Unix(subscription.CanceledAt),
-        ["cancellation_details"] = new JsonObject
+        var item = SubscriptionItem(subscription);
+        var json = new JsonObject
         {
-            ["comment"] = null, ["feedback"] = null,
-            ["reason"] = subscription.Status == SubscriptionStatuses.Canceled ? "cancellation_requested" : null,
-        },
-        ["collection_method"] = "charge_automatically",
-        ["created"] = Unix(subscription.Created),
-        ["currency"] = subscription.Price.Currency,
-        ["customer"] = subscription.CustomerId,
-        ["ended_at"] = Unix(subscription.EndedAt),
-        ["items"] = List($"/v1/subscription_items?subscription={subscription.Id}", SubscriptionItem(subscription)),
-        ["latest_invoice"] = subscription.LatestInvoiceId,
-        ["livemode"] = false,
-        ["metadata"] = Metadata(subscription.Metadata),
-        ["start_date"] = Unix(subscription.Created),
-        ["status"] = subscription.Status,
-        ["trial_end"] = null,
-        ["trial_start"] = null,
-    };
+            ["id"] = subscription.Id,
+            ["object"] = "subscription",
+            ["billing_cycle_anchor"] = Unix(subscription.Created),
+            ["cancel_at"] = null,
+            ["cancel_at_period_end"] = false,
+            ["canceled_at"] = Unix(subscription.CanceledAt),
+            ["cancellation_details"] = new JsonObject
+            {
+                ["comment"] = null, ["feedback"] = null,
+                ["reason"] = subscription.Status == SubscriptionStatuses.Canceled ? "cancellation_requested" : null,
+            },
+            ["collection_method"] = "charge_automatically",
+            ["created"] = Unix(subscription.Created),
+            ["currency"] = subscription.Price.Currency,
+            ["customer"] = subscription.CustomerId,
+            ["ended_at"] = Unix(subscription.EndedAt),
+            ["items"] = List($"/v1/subscription_items?subscription={subscription.Id}", item),
+            ["latest_invoice"] = subscription.LatestInvoiceId,
+            ["livemode"] = false,
+            ["metadata"] = Metadata(subscription.Metadata),
+            ["start_date"] = Unix(subscription.Created),
+            ["status"] = subscription.Status,
+            ["trial_end"] = null,
+            ["trial_start"] = null,
+        };
 
-    /// <summary>Since 2025-03-31 the billing period lives on the item, not on the subscription.</summary>
-    public static JsonObject SubscriptionItem(SandboxSubscription subscription) => new()
+        // Since basil the billing period lives on the item; before, on the subscription.
+        var periodHolder = version.HasBasilShapes ? item : json;
+        periodHolder["current_period_end"] = Unix(subscription.PeriodEnd);
+        periodHolder["current_period_start"] = Unix(subscription.PeriodStart);
+        return json;
+    }
+
+    private static JsonObject SubscriptionItem(SandboxSubscription subscription) => new()
     {
         ["id"] = subscription.ItemId,
         ["object"] = "subscription_item",
         ["created"] = Unix(subscription.Created),
-        ["current_period_end"] = Unix(subscription.PeriodEnd),
-        ["current_period_start"] = Unix(subscription.PeriodStart),
         ["metadata"] = new JsonObject(),
         ["price"] = Price(subscription.Price),
         ["quantity"] = subscription.Quantity,
         ["subscription"] = subscription.Id,
     };
 
-    public static JsonObject Invoice(SandboxInvoice invoice)
+    public static JsonObject Invoice(SandboxInvoice invoice, StripeApiVersion version)
     {
         var paid = invoice.IsPaid;
-        // The invoice's own period is the one its items were collected in: for a renewal, the period
-        // just ended. The line carries the period paid for, which is the one that matters.
-        var usageStart = invoice.BillingReason == "subscription_cycle" ? invoice.PeriodStart - (invoice.PeriodEnd - invoice.PeriodStart) : invoice.PeriodStart;
+        var json = new JsonObject
+        {
+            ["id"] = invoice.Id,
+            ["object"] = "invoice",
+            ["amount_due"] = invoice.Amount,
+            ["amount_paid"] = paid ? invoice.Amount : 0,
+            ["amount_remaining"] = paid ? 0 : invoice.Amount,
+            ["attempt_count"] = invoice.AttemptCount,
+            ["attempted"] = invoice.AttemptCount > 0,
+            ["billing_reason"] = invoice.BillingReason,
+            ["collection_method"] = "charge_automatically",
+            ["created"] = Unix(invoice.Created),
+            ["currency"] = invoice.Price.Currency,
+            ["customer"] = invoice.CustomerId,
+            ["lines"] = List($"/v1/invoices/{invoice.Id}/lines", InvoiceLine(invoice, version)),
+            ["livemode"] = false,
+            ["metadata"] = new JsonObject(),
+            ["next_payment_attempt"] = paid ? null : Unix(invoice.Created + RetryAfterFailure),
+            // The invoice's own period is the one its items were collected in: for a renewal, the
+            // period just ended. Its line carries the period paid for, which is the one that matters.
+            ["period_end"] = Unix(invoice.PeriodStart),
+            ["period_start"] = Unix(invoice.BillingReason == "subscription_cycle"
+                ? invoice.PeriodStart - (invoice.PeriodEnd - invoice.PeriodStart)
+                : invoice.PeriodStart),
+            ["status"] = invoice.Status,
+            ["status_transitions"] = new JsonObject
+            {
+                ["finalized_at"] = Unix(invoice.Created), ["marked_uncollectible_at"] = null, ["paid_at"] = Unix(invoice.PaidAt), ["voided_at"] = null,
+            },
+            ["subtotal"] = invoice.Amount,
+            ["total"] = invoice.Amount,
+        };
+
+        if (version.HasBasilShapes)
+        {
+            json["parent"] = new JsonObject
+            {
+                ["type"] = "subscription_details",
+                ["quote_details"] = null,
+                ["subscription_details"] = new JsonObject
+                {
+                    ["metadata"] = Metadata(invoice.SubscriptionMetadata), ["subscription"] = invoice.SubscriptionId,
+                },
+            };
+            json["payments"] = List($"/v1/invoice_payments?invoice={invoice.Id}", InvoicePayment(invoice));
+        }
+        else
+        {
+            json["charge"] = invoice.ChargeId;
+            json["payment_intent"] = invoice.PaymentIntentId;
+            json["subscription"] = invoice.SubscriptionId;
+            json["subscription_details"] = new JsonObject { ["metadata"] = Metadata(invoice.SubscriptionMetadata) };
+        }
+
+        return json;
+    }
+
+    /// <summary>The invoice's one line: the subscription item's price for the period paid for.</summary>
+    private static JsonObject InvoiceLine(SandboxInvoice invoice, StripeApiVersion version)
+    {
         var line = new JsonObject
         {
             ["id"] = "il_" + invoice.Id["in_".Length..],
@@ -136,24 +205,44 @@ public static class StripeObjectJson
             ["invoice"] = invoice.Id,
             ["livemode"] = false,
             ["metadata"] = Metadata(invoice.SubscriptionMetadata),
-            ["parent"] = new JsonObject
+            ["period"] = new JsonObject { ["end"] = Unix(invoice.PeriodEnd), ["start"] = Unix(invoice.PeriodStart) },
+            ["quantity"] = invoice.Quantity,
+        };
+
+        if (version.HasBasilShapes)
+        {
+            line["parent"] = new JsonObject
             {
                 ["type"] = "subscription_item_details",
                 ["subscription_item_details"] = new JsonObject
                 {
                     ["invoice_item"] = null, ["proration"] = false, ["subscription"] = invoice.SubscriptionId,
+                    ["subscription_item"] = invoice.SubscriptionItemId,
                 },
-            },
-            ["period"] = new JsonObject { ["end"] = Unix(invoice.PeriodEnd), ["start"] = Unix(invoice.PeriodStart) },
-            ["pricing"] = new JsonObject
+            };
+            line["pricing"] = new JsonObject
             {
                 ["type"] = "price_details",
                 ["price_details"] = new JsonObject { ["price"] = invoice.Price.Id, ["product"] = invoice.Price.ProductId },
                 ["unit_amount_decimal"] = invoice.Price.UnitAmount.ToString(CultureInfo.InvariantCulture),
-            },
-            ["quantity"] = invoice.Quantity,
-        };
-        var payment = new JsonObject
+            };
+        }
+        else
+        {
+            line["price"] = Price(invoice.Price);
+            line["proration"] = false;
+            line["subscription"] = invoice.SubscriptionId;
+            line["subscription_item"] = invoice.SubscriptionItemId;
+            line["type"] = "subscription";
+        }
+
+        return line;
+    }
+
+    private static JsonObject InvoicePayment(SandboxInvoice invoice)
+    {
+        var paid = invoice.IsPaid;
+        return new JsonObject
         {
             ["id"] = "inpay_" + invoice.PaymentIntentId["pi_".Length..],
             ["object"] = "invoice_payment",
@@ -168,73 +257,42 @@ public static class StripeObjectJson
             ["status"] = paid ? "paid" : "open",
             ["status_transitions"] = new JsonObject { ["canceled_at"] = null, ["paid_at"] = Unix(invoice.PaidAt) },
         };
-        return new JsonObject
-        {
-            ["id"] = invoice.Id,
-            ["object"] = "invoice",
-            ["amount_due"] = invoice.Amount,
-            ["amount_paid"] = paid ? invoice.Amount : 0,
-            ["amount_remaining"] = paid ? 0 : invoice.Amount,
-            ["attempt_count"] = invoice.AttemptCount,
-            ["attempted"] = invoice.AttemptCount > 0,
-            ["billing_reason"] = invoice.BillingReason,
-            ["collection_method"] = "charge_automatically",
-            ["created"] = Unix(invoice.Created),
-            ["currency"] = invoice.Price.Currency,
-            ["customer"] = invoice.CustomerId,
-            ["lines"] = List($"/v1/invoices/{invoice.Id}/lines", line),
-            ["livemode"] = false,
-            ["metadata"] = new JsonObject(),
-            ["next_payment_attempt"] = paid ? null : Unix(invoice.Created + RetryAfterFailure),
-            ["parent"] = new JsonObject
-            {
-                ["type"] = "subscription_details",
-                ["quote_details"] = null,
-                ["subscription_details"] = new JsonObject
-                {
-                    ["metadata"] = Metadata(invoice.SubscriptionMetadata), ["subscription"] = invoice.SubscriptionId,
-                },
-            },
-            ["payments"] = List($"/v1/invoice_payments?invoice={invoice.Id}", payment),
-            ["period_end"] = Unix(invoice.PeriodStart),
-            ["period_start"] = Unix(usageStart),
-            ["status"] = invoice.Status,
-            ["status_transitions"] = new JsonObject
-            {
-                ["finalized_at"] = Unix(invoice.Created), ["marked_uncollectible_at"] = null, ["paid_at"] = Unix(invoice.PaidAt), ["voided_at"] = null,
-            },
-            ["subtotal"] = invoice.Amount,
-            ["total"] = invoice.Amount,
-        };
     }
 
     /// <summary>A charge. Its metadata is empty: Stripe does not copy the payment intent's metadata onto it.</summary>
-    public static JsonObject Charge(SandboxCharge charge) => new()
+    public static JsonObject Charge(SandboxCharge charge, StripeApiVersion version)
     {
-        ["id"] = charge.Id,
-        ["object"] = "charge",
-        ["amount"] = charge.Amount,
-        ["amount_captured"] = charge.Amount,
-        ["amount_refunded"] = charge.AmountRefunded,
-        ["captured"] = true,
-        ["created"] = Unix(charge.Created),
-        ["currency"] = charge.Currency,
-        ["customer"] = charge.CustomerId,
-        ["description"] = null,
-        ["disputed"] = charge.Disputed,
-        ["failure_code"] = null,
-        ["failure_message"] = null,
-        ["livemode"] = false,
-        ["metadata"] = new JsonObject(),
-        ["outcome"] = new JsonObject
+        var json = new JsonObject
         {
-            ["network_status"] = "approved_by_network", ["risk_level"] = "normal", ["seller_message"] = "Payment complete.", ["type"] = "authorized",
-        },
-        ["paid"] = true,
-        ["payment_intent"] = charge.PaymentIntentId,
-        ["refunded"] = charge.FullyRefunded,
-        ["status"] = "succeeded",
-    };
+            ["id"] = charge.Id,
+            ["object"] = "charge",
+            ["amount"] = charge.Amount,
+            ["amount_captured"] = charge.Amount,
+            ["amount_refunded"] = charge.AmountRefunded,
+            ["captured"] = true,
+            ["created"] = Unix(charge.Created),
+            ["currency"] = charge.Currency,
+            ["customer"] = charge.CustomerId,
+            ["description"] = null,
+            ["disputed"] = charge.Disputed,
+            ["failure_code"] = null,
+            ["failure_message"] = null,
+            ["livemode"] = false,
+            ["metadata"] = new JsonObject(),
+            ["outcome"] = new JsonObject
+            {
+                ["network_status"] = "approved_by_network", ["risk_level"] = "normal", ["seller_message"] = "Payment complete.", ["type"] = "authorized",
+            },
+            ["paid"] = true,
+            ["payment_intent"] = charge.PaymentIntentId,
+            ["refunded"] = charge.FullyRefunded,
+            ["status"] = "succeeded",
+        };
+
+        // Charges stopped naming their invoice in basil.
+        if (!version.HasBasilShapes) json["invoice"] = charge.InvoiceId;
+        return json;
+    }
 
     public static JsonObject Dispute(SandboxDispute dispute) => new()
     {
