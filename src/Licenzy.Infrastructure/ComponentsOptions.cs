@@ -8,7 +8,7 @@ public enum ComponentsBinding
     /// <summary>SQLite and in-process dispatch; no sidecar needed.</summary>
     Embedded,
 
-    /// <summary>The Dapr sidecar's HTTP API.</summary>
+    /// <summary>The Dapr sidecar, through the Dapr .NET SDK.</summary>
     Dapr,
 }
 

@@ -32,8 +32,12 @@ public sealed class DaprAppTests(DaprLicenzyApp app) : IClassFixture<DaprLicenzy
         var config = await Sidecar().GetFromJsonAsync<JsonElement>("/dapr/config");
 
         Assert.Equal(["SubjectActor"], config.GetProperty("entities").EnumerateArray().Select(e => e.GetString()));
-        Assert.True(config.TryGetProperty("actorIdleTimeout", out _));
+        // The host's settings, as decision 011 sets them: idle after 10 minutes, a moved actor's turn
+        // drains for up to the call timeout, one turn at a time (no reentrancy).
+        Assert.Equal("0h10m0s0ms", config.GetProperty("actorIdleTimeout").GetString());
+        Assert.Equal("0h0m15s0ms", config.GetProperty("drainOngoingCallTimeout").GetString());
         Assert.True(config.GetProperty("drainRebalancedActors").GetBoolean());
+        Assert.False(config.GetProperty("reentrancy").GetProperty("enabled").GetBoolean());
         Assert.Equal(HttpStatusCode.OK, (await Sidecar().DeleteAsync("/actors/SubjectActor/ten_x%7Ctest%7Cu1")).StatusCode);
     }
 
