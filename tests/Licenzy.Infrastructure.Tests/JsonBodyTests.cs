@@ -49,6 +49,7 @@ public sealed class JsonBodyTests
     {
         var body = new Pipe();
         var context = new DefaultHttpContext();
+        context.Request.ContentType = "application/json";
         context.Features.Set<IRequestBodyPipeFeature>(new BodyPipe(body.Reader));
         return (context.Request, body);
     }

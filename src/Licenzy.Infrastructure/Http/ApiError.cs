@@ -35,6 +35,9 @@ public sealed record ApiError(int Status, string Code, string Title, string Deta
         new(400, "invalid_request", "The request is not valid", detail,
             errors is null ? null : new Dictionary<string, object?> { ["errors"] = errors });
 
+    public static ApiError UnsupportedMediaType(string detail) =>
+        new(415, "unsupported_media_type", "The body must be JSON", detail);
+
     public static ApiError RequestTooLarge(int limit) =>
         new(413, "request_too_large", "The request body is too large", $"The body must be at most {limit} bytes.");
 
@@ -91,6 +94,7 @@ public sealed record ApiError(int Status, string Code, string Title, string Deta
     {
         404 => NotFound("There is no such route. See the API reference for the routes Licenzy serves."),
         405 => MethodNotAllowed(),
+        415 => UnsupportedMediaType("Send the body as 'Content-Type: application/json'."),
         413 => RequestTooLarge(0) with { Detail = "The request body is too large." },
         _ => new(status, "http_" + status, "Request failed", $"The request failed with status {status}."),
     };

@@ -1,13 +1,16 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
 
 namespace Licenzy.Infrastructure.Http;
 
 /// <summary>
-/// Reads a request body as one JSON object, with a size limit, and gives typed access to its
-/// fields with errors that name the field. Endpoints validate by hand so that every bad input
-/// gets the documented code, not a framework's generic 400.
+/// Reads a request body as one JSON object under API.md's reading rule (media type, size limit,
+/// <see cref="JsonRules"/>), and gives typed access to its fields with errors that name the field.
+/// Endpoints validate by hand so that every bad input gets the documented code, not a framework's
+/// generic 400.
 /// </summary>
 public sealed class JsonBody
 {
@@ -22,6 +25,7 @@ public sealed class JsonBody
 
     public static async ValueTask<(JsonBody? Body, ApiError? Error)> ReadAsync(HttpRequest request, int limit, CancellationToken ct)
     {
+        if (MediaTypeProblem(request) is { } mediaType) return (null, mediaType);
         if (request.ContentLength > limit) return (null, ApiError.RequestTooLarge(limit));
 
         // Straight from the connection's buffers: no copy of the body before it is parsed.
@@ -51,22 +55,48 @@ public sealed class JsonBody
         }
     }
 
+    /// <summary>
+    /// A body must say it is JSON (a UTF-8 charset may be named). A request that sends no body at
+    /// all need not name a type: it is then refused, or taken as empty, by what it lacks.
+    /// </summary>
+    private static ApiError? MediaTypeProblem(HttpRequest request)
+    {
+        var contentType = request.ContentType;
+        if (string.IsNullOrEmpty(contentType))
+        {
+            var sendsNoBody = request.ContentLength == 0
+                || request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false };
+            return sendsNoBody ? null : ApiError.UnsupportedMediaType("The request has a body but no Content-Type; send it as 'Content-Type: application/json'.");
+        }
+        if (MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+            && parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+        var shown = contentType.Length <= 100 ? contentType : contentType[..100] + "...";
+        return ApiError.UnsupportedMediaType($"The body was sent as '{shown}'; send JSON as 'Content-Type: application/json' (UTF-8).");
+    }
+
     private static (JsonBody? Body, ApiError? Error) Parse(ReadOnlySequence<byte> bytes)
     {
-        if (bytes.IsEmpty) return (null, ApiError.InvalidRequest("The request body must be a JSON object."));
-        try
-        {
-            // Parsed over the connection's buffers, then cloned: the clone owns its bytes once they are released.
-            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                return (null, ApiError.InvalidRequest("The request body must be a JSON object."));
-            return (new JsonBody(document.RootElement.Clone()), null);
-        }
-        catch (JsonException e)
-        {
-            return (null, ApiError.InvalidRequest($"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."));
-        }
+        if (bytes.IsEmpty) return (null, ApiError.InvalidRequest("The request body is empty; send a JSON object."));
+        // Parsed over the connection's buffers, then cloned: the clone owns its bytes once they are released.
+        using var document = JsonRules.Parse(bytes, out var problem);
+        if (document is null) return (null, ApiError.InvalidRequest($"The request body is refused: {problem!.Text}."));
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+            return (null, ApiError.InvalidRequest($"The request body must be a JSON object, not {Article(document.RootElement.ValueKind)}."));
+        return (new JsonBody(document.RootElement.Clone()), null);
     }
+
+    private static string Article(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 
     /// <summary>Reads up to <paramref name="limit"/> bytes; says so when there were more.</summary>
     public static async Task<(byte[] Bytes, bool TooLarge)> ReadBytesAsync(Stream body, int limit, CancellationToken ct)
