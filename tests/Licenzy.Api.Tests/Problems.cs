@@ -17,6 +17,8 @@ internal static class Problems
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.Equal("https://licenzy.dev/errors/" + code, problem.GetProperty("type").GetString());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
+        Assert.True(problem.TryGetProperty("trace_id", out var traceId) && traceId.GetString() is { Length: > 0 },
+            $"every problem carries the trace_id of its request: {body}");
         return problem;
     }
 

@@ -50,9 +50,16 @@ public sealed record IdempotentResponse(string RequestHash, int Status, string B
     {
         public async Task ExecuteAsync(HttpContext context)
         {
-            context.Response.StatusCode = response.Status;
-            context.Response.ContentType = response.Status >= 400 ? "application/problem+json" : "application/json; charset=utf-8";
             if (replayed) context.Response.Headers[ReplayedHeader] = "true";
+            if (response.Status >= 400)
+            {
+                // Through the problem writer like any other error, so it carries this request's trace_id.
+                var problem = System.Text.Json.JsonSerializer.Deserialize<Microsoft.AspNetCore.Mvc.ProblemDetails>(response.Body)!;
+                await TypedResults.Problem(problem).ExecuteAsync(context);
+                return;
+            }
+            context.Response.StatusCode = response.Status;
+            context.Response.ContentType = "application/json; charset=utf-8";
             await context.Response.WriteAsync(response.Body, context.RequestAborted);
         }
     }

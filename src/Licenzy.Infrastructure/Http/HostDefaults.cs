@@ -30,7 +30,13 @@ public static class HostDefaults
         services.AddSingleton<Marker>();
         services.TryAddSingleton(TimeProvider.System);
         services.ConfigureHttpJsonOptions(options => LicenzyJson.ApplyTo(options.SerializerOptions));
-        services.AddProblemDetails();
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // snake_case like every other member of the API, and on every problem (ASP.NET adds traceId).
+            var extensions = context.ProblemDetails.Extensions;
+            extensions.Remove("traceId");
+            extensions["trace_id"] = System.Diagnostics.Activity.Current?.Id ?? context.HttpContext.TraceIdentifier;
+        });
         services.AddHealthChecks();
         return services;
     }
