@@ -32,6 +32,19 @@ public sealed record StripeEvent
     public static StripeEvent Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return Read(json);
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json's answer to a string it cannot decode (an unpaired surrogate escape).
+            throw new StripePayloadException("the event holds a string that is not valid Unicode where its envelope is read");
+        }
+    }
+
+    private static StripeEvent Read(string json)
+    {
         using var document = ReadJson(json);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new StripePayloadException("the event is not a JSON object");

@@ -244,17 +244,34 @@ public abstract class LifecycleTests(ILicenzyHost app)
     }
 
     [Fact]
-    public async Task A_subscription_licenzy_did_not_start_is_a_dead_letter()
+    public async Task A_subscription_licenzy_did_not_start_is_acknowledged_and_ignored()
     {
         var tenant = await TestTenant.CreateAsync(_app);
         var eventId = tenant.NextEventId();
 
         await tenant.DeliverAsync(StripeEvents.Subscription("customer.subscription.created", eventId, Now, "sub_foreign", "active",
-            new Dictionary<string, string>(), Now, Now.AddDays(30)));
+            new Dictionary<string, string> { ["plan"] = "their own" }, Now, Now.AddDays(30)));
+        var (final, retries) = await _app.Deliveries.WaitWithRetriesAsync(Topics.BillingEvents, eventId);
+
+        Assert.Equal((DeliveryStatus.Success, 0), (final.Status, retries));
+        var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Empty(letters.GetProperty("events").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_subscription_whose_licenzy_metadata_lacks_the_product_is_a_dead_letter_at_once()
+    {
+        var tenant = await TestTenant.CreateAsync(_app);
+        var eventId = tenant.NextEventId();
+
+        await tenant.DeliverAsync(StripeEvents.Subscription("customer.subscription.created", eventId, Now, "sub_half", "active",
+            new Dictionary<string, string> { ["licenzy_subject"] = "user_1" }, Now, Now.AddDays(30)));
+        var (final, retries) = await _app.Deliveries.WaitWithRetriesAsync(Topics.BillingEvents, eventId);
         await _app.Deliveries.WaitAsync(Topics.BillingEventsDeadLetter, eventId);
 
+        Assert.Equal((DeliveryStatus.Drop, 0), (final.Status, retries));
         var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("metadata", letters.GetProperty("events")[0].GetProperty("reason").GetString());
+        Assert.Contains("licenzy_product", letters.GetProperty("events")[0].GetProperty("reason").GetString());
     }
 }
 

@@ -14,7 +14,9 @@ public abstract class WebhookTests(ILicenzyHost app)
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(code, JsonDocument.Parse(body).RootElement.GetProperty("code").GetString());
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.True(problem.TryGetProperty("trace_id", out var traceId) && traceId.GetString() is { Length: > 0 }, body);
     }
 
     private async Task<(TestTenant Tenant, string Body, string EventId)> PaidCheckoutAsync()
@@ -185,23 +187,66 @@ public abstract class WebhookTests(ILicenzyHost app)
     }
 
     [Fact]
-    public async Task An_event_licenzy_cannot_attribute_is_a_dead_letter_with_its_reason()
+    public async Task An_event_naming_an_unknown_product_is_a_dead_letter_at_once_with_its_reason()
     {
         var tenant = await TestTenant.CreateAsync(app);
         var eventId = tenant.NextEventId();
-        var body = StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_test_foreign",
-            new Dictionary<string, string>(), "payment", "paid");
+        var metadata = new Dictionary<string, string>
+        {
+            ["licenzy_tenant"] = tenant.TenantId, ["licenzy_mode"] = "test", ["licenzy_subject"] = "user_1", ["licenzy_product"] = "NO_SUCH_PRODUCT",
+        };
+        var body = StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_test_unknown", metadata, "payment", "paid");
 
         await tenant.DeliverAsync(body);
+        var (final, retries) = await app.Deliveries.WaitWithRetriesAsync(Topics.BillingEvents, eventId);
         await app.Deliveries.WaitAsync(Topics.BillingEventsDeadLetter, eventId);
 
+        Assert.Equal((Licenzy.Infrastructure.PubSub.DeliveryStatus.Drop, 0), (final.Status, retries));
         var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
         var letter = letters.GetProperty("events").EnumerateArray().Single();
         Assert.Equal(eventId, letter.GetProperty("event_id").GetString());
         Assert.Equal("checkout.session.completed", letter.GetProperty("type").GetString());
-        Assert.Contains("metadata", letter.GetProperty("reason").GetString());
+        Assert.Contains("NO_SUCH_PRODUCT", letter.GetProperty("reason").GetString());
         var live = await (await tenant.Admin.GetAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/live/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Empty(live.GetProperty("events").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("user_\\ud800")]
+    [InlineData("user_\\udc00x")]
+    public async Task A_signed_event_with_an_unpaired_surrogate_is_a_dead_letter_at_once(string subjectJson)
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        var metadata = new Dictionary<string, string>
+        {
+            ["licenzy_tenant"] = tenant.TenantId, ["licenzy_mode"] = "test", ["licenzy_subject"] = "SUBJECT", ["licenzy_product"] = TestTenant.Subscription,
+        };
+        var body = StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_test_surrogate", metadata, "subscription", "paid")
+            .Replace("\"SUBJECT\"", "\"" + subjectJson + "\"");
+
+        Assert.Equal(HttpStatusCode.OK, (await tenant.SendWebhookAsync(body)).StatusCode);
+        var (final, retries) = await app.Deliveries.WaitWithRetriesAsync(Topics.BillingEvents, eventId);
+
+        Assert.Equal((Licenzy.Infrastructure.PubSub.DeliveryStatus.Drop, 0), (final.Status, retries));
+        Assert.Contains("unpaired surrogate", final.Reason);
+        Assert.Contains("$.data.object.metadata.licenzy_subject", final.Reason);
+    }
+
+    [Fact]
+    public async Task An_event_about_a_purchase_licenzy_did_not_start_is_acknowledged_and_ignored()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        var body = StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_test_foreign",
+            new Dictionary<string, string> { ["order"] = "shop-42" }, "payment", "paid");
+
+        await tenant.DeliverAsync(body);
+        var (final, retries) = await app.Deliveries.WaitWithRetriesAsync(Topics.BillingEvents, eventId);
+
+        Assert.Equal((Licenzy.Infrastructure.PubSub.DeliveryStatus.Success, 0), (final.Status, retries));
+        var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Empty(letters.GetProperty("events").EnumerateArray());
     }
 
     [Fact]

@@ -17,6 +17,14 @@ public sealed class DeliveryObserver
     public Task<DeliveryResult> WaitAsync(string topic, string id) =>
         Log(topic, id).WaitAsync(results => results.LastOrDefault(r => r.Status != DeliveryStatus.Retry), $"message {id} on {topic} to be handled");
 
+    /// <summary>Waits for the final result of message <paramref name="id"/>; says how many retries came before it.</summary>
+    public async Task<(DeliveryResult Final, int Retries)> WaitWithRetriesAsync(string topic, string id)
+    {
+        var log = Log(topic, id);
+        var final = await WaitAsync(topic, id);
+        return (final, log.Count(DeliveryStatus.Retry));
+    }
+
     /// <summary>Waits until deliveries of message <paramref name="id"/> were answered with Retry <paramref name="count"/> times.</summary>
     public Task<DeliveryResult> WaitForRetriesAsync(string topic, string id, int count = 1) =>
         Log(topic, id).WaitAsync(results => results.Count(r => r.Status == DeliveryStatus.Retry) >= count ? results.Last() : null,
@@ -61,6 +69,11 @@ public sealed class DeliveryObserver
                     }
                 }
             }
+        }
+
+        public int Count(DeliveryStatus status)
+        {
+            lock (_gate) return _results.Count(r => r.Status == status);
         }
 
         public async Task<DeliveryResult> WaitAsync(Func<List<DeliveryResult>, DeliveryResult?> done, string what)

@@ -135,6 +135,12 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     }
 
     /// <summary>When the store forgets the key (null: never), or null when there is no such key.</summary>
+    /// <summary>Every stored item as "store|key|etag", for tests that assert nothing was written.</summary>
+    public IReadOnlyList<string> Snapshot()
+    {
+        lock (_gate) return _state.Select(entry => $"{entry.Key.Store}|{entry.Key.Key}|{entry.Value.ETag}").Order(StringComparer.Ordinal).ToList();
+    }
+
     public DateTimeOffset? ExpiryOf(string store, string key)
     {
         lock (_gate) return _state.TryGetValue((store, key), out var entry) ? entry.ExpiresAt : null;

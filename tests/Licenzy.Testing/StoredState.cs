@@ -21,6 +21,28 @@ public static class StoredState
         return keys;
     }
 
+    /// <summary>
+    /// Everything the host has stored (state and queued messages), as comparable lines: equal
+    /// snapshots before and after a request mean it wrote nothing.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> SnapshotAsync(ILicenzyHost host)
+    {
+        if (host.Sidecar is { } sidecar) return sidecar.Snapshot();
+        var app = (LicenzyApp)host;
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT 'state|' || store || '|' || key || '|' || value FROM state
+            UNION ALL SELECT 'outbox|' || message_id FROM outbox
+            ORDER BY 1;
+            """;
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+        return lines;
+    }
+
     /// <summary>When the store will forget an idempotency record (null: never, or no such record).</summary>
     public static async Task<DateTimeOffset?> IdempotencyExpiryAsync(TestTenant tenant, string operation, string key)
     {

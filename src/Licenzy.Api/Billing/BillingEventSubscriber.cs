@@ -9,8 +9,10 @@ namespace Licenzy.Api.Billing;
 
 /// <summary>
 /// Applies each verified Stripe event from the billing-events topic to its subject, through the
-/// subject's actor. What cannot be read or attributed goes to the dead letter with a reason;
-/// anything else that fails is retried by the pub/sub binding.
+/// subject's actor. What can never be applied (unreadable content, unknown product, invalid
+/// subject) goes to the dead letter at once with a reason; a purchase Licenzy did not start is
+/// acknowledged and ignored; only what may pass later (a payment not seen yet, a store that is
+/// down) is retried by the pub/sub binding.
 /// </summary>
 public sealed class BillingEventSubscriber(StripeEventTranslator translator, IActorProxies actors, ILogger<BillingEventSubscriber> log) : ISubscriber
 {
@@ -26,6 +28,8 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
         {
             received = System.Text.Json.JsonSerializer.Deserialize<ReceivedBillingEvent>(message.Data, LicenzyJson.Options);
             if (received is null) return DeliveryResult.Drop("the message is empty");
+            // Signed by Stripe yet unreadable (an unpaired surrogate escape, a member twice): no retry mends that.
+            if (MalformedContent(received.Payload) is { } problem) return DeliveryResult.Drop($"the event's content is malformed: {problem}");
             translation = await translator.TranslateAsync(received, cancellationToken);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or StripePayloadException)
@@ -52,5 +56,12 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
             default:
                 throw new InvalidOperationException($"unexpected translation {translation.GetType().Name}");
         }
+    }
+
+    private static string? MalformedContent(string payload)
+    {
+        using var document = JsonRules.Parse(new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(payload)),
+            out var problem, JsonRules.StripeEventMaxDepth);
+        return problem?.Text;
     }
 }

@@ -14,6 +14,9 @@ public static class CheckoutMetadata
     public const string Product = "licenzy_product";
     public const string Attempt = "licenzy_attempt";
 
+    /// <summary>A key Licenzy sets: a Stripe object with none is not from a purchase Licenzy started.</summary>
+    public static bool IsLicenzys(string key) => key.StartsWith("licenzy_", StringComparison.Ordinal);
+
     public static IReadOnlyDictionary<string, string> For(string tenantId, Domain.Mode mode, string subjectRef, string productCode, string attemptId) =>
         new Dictionary<string, string>
         {

@@ -14,7 +14,7 @@ public abstract record Translation
     /// <summary>An event for one subject's lifecycle.</summary>
     public sealed record ForSubject(SubjectKey Subject, BillingEvent Event) : Translation;
 
-    /// <summary>A type Licenzy does not act on: acknowledged and left alone.</summary>
+    /// <summary>A type Licenzy does not act on, or a purchase it did not start: acknowledged and left alone.</summary>
     public sealed record Ignored(string Why) : Translation;
 
     /// <summary>An event Licenzy should act on but cannot: kept as a dead letter with the reason.</summary>
@@ -192,8 +192,10 @@ public sealed class StripeEventTranslator(ProductCatalog catalog, PaymentIndex p
     private async Task<(string? Subject, Product? Product, Translation? Problem)> AttributeAsync(
         ReceivedBillingEvent received, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
+        if (!metadata.Keys.Any(CheckoutMetadata.IsLicenzys))
+            return (null, null, new Translation.Ignored("no Licenzy metadata: a purchase Licenzy did not start"));
         if (!metadata.TryGetValue(CheckoutMetadata.Subject, out var subject) || !metadata.TryGetValue(CheckoutMetadata.Product, out var code))
-            return (null, null, new Translation.Unattributable("no Licenzy metadata (licenzy_subject, licenzy_product): not a purchase Licenzy started"));
+            return (null, null, new Translation.Unattributable("incomplete Licenzy metadata: licenzy_subject and licenzy_product are both needed"));
         if (metadata.TryGetValue(CheckoutMetadata.Tenant, out var tenant) && tenant != received.TenantId)
             return (null, null, new Translation.Unattributable("the metadata names another tenant"));
         if (metadata.TryGetValue(CheckoutMetadata.Mode, out var mode) && mode != received.Mode.ToWire())
