@@ -59,6 +59,7 @@ public static class ComponentsRegistration
         services.TryAddSingleton<SqliteDatabase>();
         services.TryAddSingleton<IStateStoreFactory, SqliteStateStoreFactory>();
         services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<LeaseOwners>();
         services.TryAddSingleton<OutboxQueue>();
         services.TryAddSingleton<IPublisher, SqlitePublisher>();
         services.TryAddSingleton<IOutboxStore, SqliteOutboxStore>();

@@ -59,15 +59,108 @@ public sealed class DurabilityTests : IDisposable
     }
 
     [Fact]
-    public async Task A_message_claimed_by_a_dead_process_is_redelivered_once_the_lease_expires()
+    public async Task A_lease_whose_owner_no_longer_runs_is_claimed_at_once()
+    {
+        var clock = new FakeTimeProvider();
+        using var host = TestHost.Build(_folder, clock);
+        var outbox = host.Services.GetRequiredService<OutboxQueue>();
+        await host.Services.GetRequiredService<IPublisher>().PublishAsync("test-orders", "order-1", 1);
+        var lease = TimeSpan.FromSeconds(30);
+
+        var dead = host.Services.GetRequiredService<LeaseOwners>().Acquire();
+        var crashed = Assert.Single(await outbox.ClaimAsync(dead.Id, OrderTopic, 10, lease, default));
+        dead.Dispose(); // what the OS does with a killed process's locks
+        var taken = Assert.Single(await outbox.ClaimAsync("other-process", OrderTopic, 10, lease, default));
+
+        Assert.Equal(2, taken.Attempt);
+        Assert.Equal(crashed.ClaimedAt, taken.ClaimedAt); // no time had to pass
+        Assert.False(await outbox.CompleteAsync(crashed));
+        Assert.True(await outbox.CompleteAsync(taken));
+    }
+
+    [Fact]
+    public async Task A_lease_whose_owner_still_runs_is_respected_until_it_runs_out()
+    {
+        var clock = new FakeTimeProvider();
+        using var host = TestHost.Build(_folder, clock);
+        var outbox = host.Services.GetRequiredService<OutboxQueue>();
+        await host.Services.GetRequiredService<IPublisher>().PublishAsync("test-orders", "order-1", 1);
+        var lease = TimeSpan.FromSeconds(30);
+
+        using var running = host.Services.GetRequiredService<LeaseOwners>().Acquire();
+        Assert.Single(await outbox.ClaimAsync(running.Id, OrderTopic, 10, lease, default));
+        Assert.Empty(await outbox.ClaimAsync("other-process", OrderTopic, 10, lease, default));
+        clock.Advance(lease - TimeSpan.FromMilliseconds(1));
+        Assert.Empty(await outbox.ClaimAsync("other-process", OrderTopic, 10, lease, default));
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(2, Assert.Single(await outbox.ClaimAsync("other-process", OrderTopic, 10, lease, default)).Attempt);
+    }
+
+    [Fact]
+    public async Task A_message_leased_by_a_dispatcher_that_no_longer_runs_is_delivered_as_soon_as_the_next_one_starts()
     {
         var clock = new FakeTimeProvider();
         var probe = new Probe<MainTopic> { Clock = clock };
         using var host = TestHost.Build(_folder, clock, s => s.AddProbe(probe));
         await host.Services.GetRequiredService<IPublisher>().PublishAsync("test-orders", "order-1", 1);
         var claimedAt = clock.GetUtcNow();
+        using (var dead = host.Services.GetRequiredService<LeaseOwners>().Acquire())
+        {
+            Assert.Single(await host.Services.GetRequiredService<OutboxQueue>()
+                .ClaimAsync(dead.Id, OrderTopic, 1, TimeSpan.FromSeconds(30), default));
+        }
+
+        await host.StartAsync();
+        var delivery = await probe.NextAsync();
+        await host.StopAsync();
+
+        Assert.Equal(2, delivery.Message.Attempt);
+        Assert.Equal(claimedAt, delivery.At);
+        Assert.Equal(0L, await _folder.QueryAsync<long>("SELECT count(*) FROM outbox"));
+    }
+
+    [Fact]
+    public async Task A_message_being_delivered_by_another_dispatcher_in_this_process_is_left_to_it()
+    {
+        var clock = new FakeTimeProvider();
+        using var release = new ManualResetEventSlim();
+        var busy = new Probe<MainTopic>
+        {
+            Clock = clock,
+            Answer = _ =>
+            {
+                release.Wait(Guard.Timeout);
+                return DeliveryResult.Success;
+            },
+        };
+        var idle = new Probe<MainTopic> { Clock = clock };
+        using var first = await TestHost.StartAsync(_folder, clock, s => s.AddProbe(busy));
+        await first.Services.GetRequiredService<IPublisher>().PublishAsync("test-orders", "order-1", 1);
+        await busy.NextAsync(); // the first dispatcher holds the lease while its subscriber works
+
+        // Another host in this process: another dispatcher, whose lock is not the first one's.
+        using var second = await TestHost.StartAsync(_folder, clock, s => s.AddProbe(idle));
+        Assert.Empty(await second.Services.GetRequiredService<OutboxQueue>()
+            .ClaimAsync("second-look", OrderTopic, 10, TimeSpan.FromSeconds(30), default));
+        release.Set();
+        await first.StopAsync(); // waits for the delivery to be recorded
+        await second.StopAsync();
+
+        Assert.Equal(0L, await _folder.QueryAsync<long>("SELECT count(*) FROM outbox"));
+        Assert.False(idle.TryTakeDelivery(out _));
+    }
+
+    [Fact]
+    public async Task A_message_leased_by_an_owner_without_a_lock_file_is_redelivered_once_the_lease_expires()
+    {
+        // An owner id from before lease owners held lock files, or from a process where locks do not hold.
+        var clock = new FakeTimeProvider();
+        var probe = new Probe<MainTopic> { Clock = clock };
+        using var host = TestHost.Build(_folder, clock, s => s.AddProbe(probe));
+        await host.Services.GetRequiredService<IPublisher>().PublishAsync("test-orders", "order-1", 1);
+        var claimedAt = clock.GetUtcNow();
         Assert.Single(await host.Services.GetRequiredService<OutboxQueue>()
-            .ClaimAsync("dead-process", OrderTopic, 1, TimeSpan.FromSeconds(30), default));
+            .ClaimAsync($"old-host/4242/{Guid.NewGuid():N}", OrderTopic, 1, TimeSpan.FromSeconds(30), default));
 
         await host.StartAsync();
         clock.Advance(TimeSpan.FromSeconds(30));

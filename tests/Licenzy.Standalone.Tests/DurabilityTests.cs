@@ -2,13 +2,15 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Licenzy.Testing;
 
 namespace Licenzy.Standalone.Tests;
 
 /// <summary>
 /// Once Ingest answers 2xx, the event is not lost, even if the process dies the next instant:
-/// proven by killing real processes and starting them again on the same data folder.
+/// proven by killing real processes and starting them again on the same data folder. And what a
+/// killed process was delivering is taken back as soon as the next one looks, not when its lease ends.
 /// </summary>
 public sealed class DurabilityTests : IAsyncLifetime
 {
@@ -36,8 +38,9 @@ public sealed class DurabilityTests : IAsyncLifetime
         ["Licenzy:AdminToken"] = AdminToken,
         ["Licenzy:DataPath"] = _dataPath,
         ["Licenzy:Stripe:ApiBase"] = _stripe.BaseUrl.AbsoluteUri,
-        // A delivery cut off by the kill is handed out again after this lease.
-        ["Licenzy:Outbox:LeaseDuration"] = "00:00:02",
+        // Long on purpose: a delivery cut off by a kill must be taken back because its process is
+        // gone, not because its lease ran out.
+        ["Licenzy:Outbox:LeaseDuration"] = "00:05:00",
     };
 
     /// <summary>Tenant, Stripe connection, one product and a key, through the setup API of a running app.</summary>
@@ -117,5 +120,69 @@ public sealed class DurabilityTests : IAsyncLifetime
             await restarted.WaitForLineAsync("Applied CheckoutCompleted evt_kill_standalone");
         }
         Assert.True(await IsAllowedAsync(restarted, apiKey, "user_2"));
+    }
+
+    [Fact]
+    public async Task An_event_whose_delivery_was_leased_by_a_killed_process_grants_access_within_seconds_of_restart()
+    {
+        await using var first = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", Settings());
+        var (tenantId, secret, apiKey) = await SetUpAsync(first);
+
+        // The event is stored, but its delivery can neither change the subject nor record its
+        // outcome: the first process keeps the message leased (for five minutes) until it is killed.
+        await ExecuteAsync(HoldDeliveries);
+        var response = await SendPaidCheckoutAsync(first, tenantId, secret, "evt_kill_leased", "user_3");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await first.WaitForLineAsync("Could not record the outcome of message evt_kill_leased");
+        Assert.NotNull(await QueryAsync("SELECT lease_owner FROM outbox WHERE message_id = 'evt_kill_leased'"));
+        Assert.False(await IsAllowedAsync(first, apiKey, "user_3"));
+        await first.KillAsync();
+        await ExecuteAsync(ReleaseDeliveries);
+
+        await using var restarted = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", Settings());
+        // Well inside the five-minute lease the killed process took.
+        await restarted.WaitForLineAsync("Applied CheckoutCompleted evt_kill_leased").WaitAsync(TimeSpan.FromSeconds(10));
+        await restarted.WaitForLineAsync("taken back at once: it no longer runs");
+        Assert.True(await IsAllowedAsync(restarted, apiKey, "user_3"));
+    }
+
+    // Triggers in the data file: writes to any store but the received events fail, and so does
+    // every way a message leaves its lease (retry, delete) - but not the claim that leases it.
+    private const string HoldDeliveries = """
+        CREATE TRIGGER test_hold_state_insert BEFORE INSERT ON state WHEN NEW.store <> 'licenzy-events'
+        BEGIN SELECT RAISE(ABORT, 'held by the test'); END;
+        CREATE TRIGGER test_hold_state_update BEFORE UPDATE ON state WHEN NEW.store <> 'licenzy-events'
+        BEGIN SELECT RAISE(ABORT, 'held by the test'); END;
+        CREATE TRIGGER test_hold_unlease BEFORE UPDATE ON outbox WHEN NEW.lease_owner IS NULL
+        BEGIN SELECT RAISE(ABORT, 'held by the test'); END;
+        CREATE TRIGGER test_hold_delete BEFORE DELETE ON outbox
+        BEGIN SELECT RAISE(ABORT, 'held by the test'); END;
+        """;
+
+    private const string ReleaseDeliveries = """
+        DROP TRIGGER test_hold_state_insert;
+        DROP TRIGGER test_hold_state_update;
+        DROP TRIGGER test_hold_unlease;
+        DROP TRIGGER test_hold_delete;
+        """;
+
+    private SqliteConnection Database() => new($"Data Source={Path.Combine(_dataPath, "licenzy.db")};Pooling=False;Default Timeout=30");
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = Database();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<object?> QueryAsync(string sql)
+    {
+        await using var connection = Database();
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
     }
 }

@@ -12,18 +12,20 @@ namespace Licenzy.Infrastructure.Embedded;
 /// Delivers outbox messages to this process's subscribers, at least once. It claims due messages
 /// under a lease (so another process on the same file, or a restarted one, never delivers them at
 /// the same time), hands each to its subscriber in a scope of its own, and records the outcome:
-/// delete, retry later with backoff, or dead-letter.
+/// delete, retry later with backoff, or dead-letter. A lease whose owner no longer runs (a process
+/// killed mid-delivery) is taken back at once rather than when it runs out (<see cref="LeaseOwners"/>).
 /// </summary>
 internal sealed partial class OutboxDispatcher(
     OutboxQueue outbox,
     OutboxSignal signal,
+    LeaseOwners owners,
     IServiceScopeFactory scopes,
     TimeProvider clock,
     IOptions<OutboxOptions> options,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
-    // Unique per dispatcher, so two hosts in one process hold separate leases too.
-    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    // Unique per dispatcher, so two hosts in one process hold separate leases too; held from start to stop.
+    private LeaseOwner? _owner;
     private readonly ConcurrentDictionary<long, Task> _inFlight = new();
     private readonly OutboxOptions _options = options.Value;
     private SubscriberRoutes? _routes;
@@ -35,6 +37,8 @@ internal sealed partial class OutboxDispatcher(
         _routes = await SubscriberRoutes.DiscoverAsync(scopes);
         if (_routes.Topics.Count > 0)
         {
+            _owner = owners.Acquire();
+            owners.Sweep(await outbox.LeaseOwnersAsync(cancellationToken));
             // Other processes on the file cannot signal us, and retries fall due with no signal at all.
             _poll = clock.CreateTimer(static state => ((OutboxSignal)state!).Notify(), signal,
                 _options.PollInterval, _options.PollInterval);
@@ -68,8 +72,10 @@ internal sealed partial class OutboxDispatcher(
             // Shutting down: claim nothing more.
         }
 
-        // Let deliveries under way settle (or hand their message back) before the host goes.
+        // Let deliveries under way settle (or hand their message back) before the host goes;
+        // only then may others take what is still leased to us.
         await Task.WhenAll(_inFlight.Values);
+        _owner?.Dispose();
     }
 
     private async Task ClaimAndDeliverAsync(SubscriberRoutes routes, CancellationToken stoppingToken)
@@ -80,7 +86,7 @@ internal sealed partial class OutboxDispatcher(
         IReadOnlyList<ClaimedMessage> claimed;
         try
         {
-            claimed = await outbox.ClaimAsync(_owner, routes.Topics, free, _options.LeaseDuration, stoppingToken);
+            claimed = await outbox.ClaimAsync(_owner!.Id, routes.Topics, free, _options.LeaseDuration, stoppingToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -139,7 +145,7 @@ internal sealed partial class OutboxDispatcher(
         }
         catch (Exception exception)
         {
-            // The claim stays in place; once its lease runs out the message is delivered again.
+            // The claim stays in place; once its lease runs out (or this process ends) the message is delivered again.
             LogSettleFailed(exception, message.MessageId, message.Topic);
         }
     }
@@ -200,6 +206,7 @@ internal sealed partial class OutboxDispatcher(
     public override void Dispose()
     {
         _poll?.Dispose();
+        _owner?.Dispose();
         base.Dispose();
     }
 
@@ -229,7 +236,7 @@ internal sealed partial class OutboxDispatcher(
     private partial void LogReleased(string messageId, string topic);
 
     [LoggerMessage(LogLevel.Error,
-        "Could not record the outcome of message {MessageId} of {Topic}; it is delivered again when its lease runs out")]
+        "Could not record the outcome of message {MessageId} of {Topic}; it is delivered again when its lease runs out or this process ends")]
     private partial void LogSettleFailed(Exception exception, string messageId, string topic);
 
     [LoggerMessage(LogLevel.Error, "Could not claim outbox messages; trying again on the next tick")]

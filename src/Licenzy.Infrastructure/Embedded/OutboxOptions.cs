@@ -8,8 +8,9 @@ public sealed class OutboxOptions
     public const string SectionName = "Licenzy:Outbox";
 
     /// <summary>
-    /// How long a claimed message belongs to one dispatcher. If that process dies, another may
-    /// deliver the message once the lease has run out. Keep it well above the slowest handler.
+    /// How long a claimed message belongs to one dispatcher that still runs (one that hangs). If
+    /// that process dies, another delivers the message at once (<see cref="LeaseOwners"/>). Keep it
+    /// well above the slowest handler.
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 

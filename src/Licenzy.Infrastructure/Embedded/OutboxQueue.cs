@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Licenzy.Infrastructure.Embedded;
 
@@ -23,7 +24,12 @@ internal sealed record ClaimedMessage(
 /// leaves. A message stays in the outbox until a subscriber has taken it, so a committed publish
 /// survives any crash. Settling a claim only touches the row while the claim is still ours.
 /// </summary>
-internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, TimeProvider clock)
+internal sealed partial class OutboxQueue(
+    SqliteDatabase database,
+    OutboxSignal signal,
+    TimeProvider clock,
+    LeaseOwners owners,
+    ILogger<OutboxQueue> log)
 {
     /// <summary>Adds a message in its own transaction; returns once it is committed.</summary>
     public async Task PublishAsync(string topic, string messageId, string json, CancellationToken cancellationToken)
@@ -50,7 +56,8 @@ internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, 
 
     /// <summary>
     /// Leases up to <paramref name="limit"/> due messages of <paramref name="topics"/> to
-    /// <paramref name="owner"/>. Messages leased by someone else are skipped until that lease runs out.
+    /// <paramref name="owner"/>. Messages leased by someone else are skipped until that lease runs
+    /// out, unless its owner no longer runs (<see cref="LeaseOwners"/>): those are taken at once.
     /// </summary>
     public async Task<IReadOnlyList<ClaimedMessage>> ClaimAsync(string owner, IReadOnlyCollection<string> topics,
         int limit, TimeSpan lease, CancellationToken cancellationToken)
@@ -58,16 +65,40 @@ internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, 
         var topicsJson = JsonSerializer.Serialize(topics);
 
         // Polling runs every second in every process: look first, and take the write lock only when there is work.
-        var anyDue = await database.ReadAsync(async (connection, token) =>
+        var gone = await database.ReadAsync<IReadOnlyList<string>?>(async (connection, token) =>
         {
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var gone = new List<string>();
+            // Few rows: the messages being delivered right now (the index holds only leased rows).
+            await using (var leased = connection
+                .Command($"""
+                    SELECT DISTINCT lease_owner FROM outbox
+                    WHERE lease_until > $now AND lease_owner <> $owner AND {DueWhere};
+                    """)
+                .With("$owner", owner)
+                .With("$topics", topicsJson)
+                .With("$now", now))
+            {
+                await using var reader = await leased.ExecuteReaderAsync(token);
+                while (await reader.ReadAsync(token))
+                {
+                    var leaseOwner = reader.GetString(0);
+                    if (owners.IsGone(leaseOwner)) gone.Add(leaseOwner);
+                }
+            }
+
             await using var command = connection
                 .Command($"SELECT EXISTS (SELECT 1 FROM outbox WHERE {ClaimableWhere});")
                 .With("$topics", topicsJson)
-                .With("$now", clock.GetUtcNow().ToUnixTimeMilliseconds());
-            return (long)(await command.ExecuteScalarAsync(token))! == 1;
+                .With("$gone", JsonSerializer.Serialize(gone))
+                .With("$now", now);
+            return (long)(await command.ExecuteScalarAsync(token))! == 1 ? gone : null;
         }, cancellationToken);
-        if (!anyDue) return [];
+        if (gone is null) return [];
+        foreach (var goneOwner in gone) LogTakingBack(goneOwner);
 
+        // One write transaction, as before. An owner found gone stays gone (its id is never used
+        // again), so what the look above found still holds here.
         return await database.WriteAsync<IReadOnlyList<ClaimedMessage>>(async (transaction, token) =>
         {
             var now = clock.GetUtcNow();
@@ -86,6 +117,7 @@ internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, 
                 .With("$owner", owner)
                 .With("$lease_until", leaseUntil.ToUnixTimeMilliseconds())
                 .With("$topics", topicsJson)
+                .With("$gone", JsonSerializer.Serialize(gone))
                 .With("$now", now.ToUnixTimeMilliseconds())
                 .With("$limit", limit);
 
@@ -108,11 +140,28 @@ internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, 
         }, cancellationToken);
     }
 
-    // Due, not leased by anyone (or the lease has run out), and of a topic we deliver.
-    private const string ClaimableWhere = """
+    /// <summary>The owner ids that leases in the outbox name, run out or not.</summary>
+    public Task<IReadOnlySet<string>> LeaseOwnersAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlySet<string>>(async (connection, token) =>
+        {
+            await using var command = connection.Command(
+                "SELECT DISTINCT lease_owner FROM outbox WHERE lease_until IS NOT NULL AND lease_owner IS NOT NULL;");
+            var named = new HashSet<string>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(token);
+            while (await reader.ReadAsync(token)) named.Add(reader.GetString(0));
+            return named;
+        }, cancellationToken);
+
+    // Due, and of a topic we deliver.
+    private const string DueWhere = """
         topic IN (SELECT value FROM json_each($topics))
         AND next_attempt_at <= $now
-        AND (lease_until IS NULL OR lease_until <= $now)
+        """;
+
+    // Due, and not leased by anyone (or the lease has run out, or its owner no longer runs).
+    private const string ClaimableWhere = $"""
+        {DueWhere}
+        AND (lease_until IS NULL OR lease_until <= $now OR lease_owner IN (SELECT value FROM json_each($gone)))
         """;
 
     /// <summary>Delivered: the message is done. False when the lease was lost meanwhile.</summary>
@@ -203,4 +252,7 @@ internal sealed class OutboxQueue(SqliteDatabase database, OutboxSignal signal, 
             .With("$reason", deadLetterReason).With("$now", now);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    [LoggerMessage(LogLevel.Warning, "Outbox messages leased by {Owner} are taken back at once: it no longer runs")]
+    private partial void LogTakingBack(string owner);
 }

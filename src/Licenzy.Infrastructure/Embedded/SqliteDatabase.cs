@@ -509,6 +509,8 @@ internal static class SqliteSchema
             created_at         INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS outbox_next_attempt ON outbox (next_attempt_at);
+        -- Only the messages being delivered: whose owners a claim asks after (LeaseOwners).
+        CREATE INDEX IF NOT EXISTS outbox_leased ON outbox (lease_until) WHERE lease_until IS NOT NULL;
 
         CREATE TABLE IF NOT EXISTS dead_letters (
             seq        INTEGER PRIMARY KEY AUTOINCREMENT,
