@@ -35,10 +35,9 @@ public static class UsageLedger
             if (take > 0 && (pack.LastConsumedAt is null || now > pack.LastConsumedAt))
             {
                 pack.LastConsumedAt = now;
-                pack.UpdatedAt = now > pack.UpdatedAt ? now : pack.UpdatedAt;
+                pack.UpdatedAt = new[] { pack.UpdatedAt, now }.Max();
             }
             left -= take;
-            if (left == 0) break;
         }
         state.Version++;
         return new UsageOutcome(true, units, remaining - units);
