@@ -148,9 +148,10 @@ public sealed class Entitlement
         var refunded = Refunds.Select(r => r.PaymentIntentId).ToHashSet();
         var lost = Disputes.Where(d => d.Won == false && d.PaymentIntentId is not null).Select(d => d.PaymentIntentId!).ToHashSet();
         bool Revoked(Purchase p) => p.PaymentIntentId is { } pi && (refunded.Contains(pi) || lost.Contains(pi));
+        // Purchases are kept in session order and OrderBy is stable, so purchases of the same instant stay in session order.
         var paid = Purchases
             .Where(p => p.State == PurchaseState.Paid && !Revoked(p))
-            .OrderBy(p => p.At).ThenBy(p => p.CheckoutSessionId, StringComparer.Ordinal)
+            .OrderBy(p => p.At)
             .ToList();
 
         GraceEndsAt = null;
