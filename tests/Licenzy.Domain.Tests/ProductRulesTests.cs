@@ -64,9 +64,13 @@ public class ProductRuleLimitsTests
     private static (string Field, string Message) Only(Product product) => Assert.Single(ProductRules.Validate(product));
 
     [Theory]
+    [InlineData("A")]
+    [InlineData("Z")]
     [InlineData("a")]
+    [InlineData("z")]
+    [InlineData("0")]
     [InlineData("9")]
-    [InlineData("Pro.monthly-2_x")]
+    [InlineData("xAZaz09_.-")]
     public void A_code_is_letters_digits_and_separators_starting_with_a_letter_or_digit(string code)
     {
         Assert.Empty(ProductRules.Validate(Products.Pro with { Code = code }));
@@ -93,10 +97,18 @@ public class ProductRuleLimitsTests
     }
 
     [Theory]
-    [InlineData("price_1AbC_xyz")]
+    [InlineData("price_a")]
+    [InlineData("price_AZaz09_")]
     public void A_stripe_price_id_is_price_and_an_id(string priceId)
     {
         Assert.Empty(ProductRules.Validate(Products.Pro with { StripePriceId = priceId }));
+    }
+
+    [Fact]
+    public void A_stripe_price_id_is_at_most_256_characters()
+    {
+        Assert.Empty(ProductRules.Validate(Products.Pro with { StripePriceId = "price_" + new string('p', 250) }));
+        Assert.Equal("stripe_price_id", Only(Products.Pro with { StripePriceId = "price_" + new string('p', 251) }).Field);
     }
 
     [Theory]
@@ -121,7 +133,7 @@ public class ProductRuleLimitsTests
     [Fact]
     public void A_feature_may_hold_a_colon_and_bad_features_are_reported_once()
     {
-        Assert.Empty(ProductRules.Validate(Products.Pro with { Features = ["reports:export", new string('f', 64)] }));
+        Assert.Empty(ProductRules.Validate(Products.Pro with { Features = ["A", "Z", "a", "z", "0", "9", "xAZaz09_.:-", new string('f', 64)] }));
         Assert.Equal(("features", "each feature must be 1-64 characters of A-Z a-z 0-9 _ . : -"),
             Only(Products.Pro with { Features = [":export", new string('f', 65)] }));
         Assert.Equal("features", Only(Products.Pro with { Features = ["export\n"] }).Field);
