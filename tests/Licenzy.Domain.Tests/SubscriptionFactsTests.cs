@@ -23,6 +23,7 @@ public class SubscriptionFactsTests
     public void The_earliest_report_of_the_end_wins()
     {
         Apply(_events.Checkout(T0));
+        Apply(_events.Subscription(T0, SubscriptionStatus.Active, PeriodEnd));
         Apply(_events.Deleted(T0.AddDays(10)));
         Assert.Equal(T0.AddDays(17), Only.GraceEndsAt);
 
@@ -46,6 +47,17 @@ public class SubscriptionFactsTests
         });
 
         Assert.Equal((T0.AddDays(15), PeriodEnd), (Only.GraceEndsAt, Only.ExpiresAt));
+    }
+
+    [Fact]
+    public void A_late_deletion_reporting_an_earlier_end_moves_the_end()
+    {
+        Apply(_events.Checkout(T0));
+        Apply(_events.Deleted(T0.AddDays(10)));
+
+        Assert.True(Apply(_events.Deleted(T0.AddDays(9)) with { EndedAt = T0.AddDays(8) }));
+
+        Assert.Equal((T0.AddDays(8), T0.AddDays(15)), (Only.Subscription!.EndedAt, Only.GraceEndsAt));
     }
 
     [Fact]
