@@ -28,13 +28,10 @@ public static class AccessDecision
     public static CustomerStatus Summarise(SubjectState? state, DateTimeOffset now)
     {
         if (state is null || state.Entitlements.Count == 0) return new CustomerStatus(false, null);
-        Entitlement? latest = null;
-        foreach (var entitlement in state.Entitlements)
-        {
-            if (entitlement.Evaluate(now).Available) return new CustomerStatus(true, EntitlementStatus.Active);
-            if (latest is null || entitlement.UpdatedAt > latest.UpdatedAt) latest = entitlement;
-        }
-        return new CustomerStatus(false, latest!.Evaluate(now).Status);
+        if (state.Entitlements.Any(e => e.Evaluate(now).Available)) return new CustomerStatus(true, EntitlementStatus.Active);
+        // MaxBy keeps the first of equally recent entitlements, the one first in id order.
+        var latest = state.Entitlements.MaxBy(e => e.UpdatedAt)!;
+        return new CustomerStatus(false, latest.Evaluate(now).Status);
     }
 }
 

@@ -108,33 +108,26 @@ public static class BillingLifecycle
     /// <summary>Opened carries its time; closed carries its outcome and time. Either may come first.</summary>
     private static bool RecordDispute(Entitlement entitlement, string disputeId, string paymentIntentId, DateTimeOffset at, bool? won)
     {
-        var changed = false;
         var dispute = entitlement.Disputes.Find(d => d.DisputeId == disputeId);
         if (dispute is null)
         {
-            dispute = new DisputeFact { DisputeId = disputeId };
+            // A new dispute always records something below: its opening or its outcome.
+            dispute = new DisputeFact { DisputeId = disputeId, PaymentIntentId = paymentIntentId };
             entitlement.Disputes.Add(dispute);
             entitlement.Disputes.Sort((a, b) => string.CompareOrdinal(a.DisputeId, b.DisputeId));
-            changed = true;
         }
-        if (dispute.PaymentIntentId is null)
+        if (won is null)
         {
-            dispute.PaymentIntentId = paymentIntentId;
-            changed = true;
-        }
-        if (won is null && (dispute.OpenedAt is null || at < dispute.OpenedAt))
-        {
+            // The earliest report of the opening wins.
+            if (dispute.OpenedAt <= at) return false;
             dispute.OpenedAt = at;
-            changed = true;
+            return true;
         }
-        if (won is not null && dispute.Won is null)
-        {
-            // A dispute closes once; its outcome is final.
-            dispute.Won = won;
-            dispute.ClosedAt = at;
-            changed = true;
-        }
-        return changed;
+        // A dispute closes once; its outcome is final.
+        if (dispute.Won is not null) return false;
+        dispute.Won = won;
+        dispute.ClosedAt = at;
+        return true;
     }
 
     private static SubscriptionFacts Facts(Entitlement entitlement) => entitlement.Subscription ??= new SubscriptionFacts();

@@ -148,14 +148,15 @@ public sealed class Entitlement
         var refunded = Refunds.Select(r => r.PaymentIntentId).ToHashSet();
         var lost = Disputes.Where(d => d.Won == false && d.PaymentIntentId is not null).Select(d => d.PaymentIntentId!).ToHashSet();
         bool Revoked(Purchase p) => p.PaymentIntentId is { } pi && (refunded.Contains(pi) || lost.Contains(pi));
+        // Purchases are kept in session order and OrderBy is stable, so purchases of the same instant stay in session order.
         var paid = Purchases
             .Where(p => p.State == PurchaseState.Paid && !Revoked(p))
-            .OrderBy(p => p.At).ThenBy(p => p.CheckoutSessionId, StringComparer.Ordinal)
+            .OrderBy(p => p.At)
             .ToList();
 
         GraceEndsAt = null;
         if (Kind == ProductKind.Subscription) DeriveSubscription(paid);
-        else DeriveOneTime(paid, anyRevoked: Purchases.Any(p => p.State == PurchaseState.Paid && Revoked(p)));
+        else DeriveOneTime(paid);
 
         if (Kind == ProductKind.Subscription && (refunded.Count > 0 || lost.Count > 0))
             Set(EntitlementStatus.Revoked, refunded.Count > 0 ? AvailabilityReason.Refunded : AvailabilityReason.Disputed);
@@ -168,37 +169,30 @@ public sealed class Entitlement
     /// <summary>When the entitlement last changed: the latest time among its facts, whatever order they came in.</summary>
     private DateTimeOffset LatestFact()
     {
-        var latest = DateTimeOffset.MinValue;
-        void See(DateTimeOffset? at)
-        {
-            if (at > latest) latest = at.Value;
-        }
-        foreach (var purchase in Purchases) See(purchase.At);
-        foreach (var refund in Refunds) See(refund.At);
-        foreach (var dispute in Disputes)
-        {
-            See(dispute.OpenedAt);
-            See(dispute.ClosedAt);
-        }
-        if (Subscription is { } facts)
-        {
-            See(facts.Snapshot?.At);
-            See(facts.LastPaidAt);
-            See(facts.EndedAt);
-            if (facts.FailedAt.Count > 0) See(facts.FailedAt[^1]);
-        }
-        See(LastConsumedAt);
-        return latest;
+        IEnumerable<DateTimeOffset?> times =
+        [
+            .. Purchases.Select(p => (DateTimeOffset?)p.At),
+            .. Refunds.Select(r => (DateTimeOffset?)r.At),
+            .. Disputes.Select(d => d.OpenedAt),
+            .. Disputes.Select(d => d.ClosedAt),
+            .. Subscription?.FailedAt.Select(at => (DateTimeOffset?)at) ?? [],
+            Subscription?.Snapshot?.At,
+            Subscription?.LastPaidAt,
+            Subscription?.EndedAt,
+            LastConsumedAt,
+        ];
+        return times.Max() ?? DateTimeOffset.MinValue;
     }
 
-    private void DeriveOneTime(List<Purchase> paid, bool anyRevoked)
+    private void DeriveOneTime(List<Purchase> paid)
     {
         StartsAt = paid.Count > 0 ? paid[0].At : null;
         ExpiresAt = Kind == ProductKind.TimePass && paid.Count > 0 ? PassEnd(paid, TimeSpan.FromDays(DurationDays ?? 0)) : null;
         UsageGranted = Kind == ProductKind.UsagePack ? paid.Count * (UsageUnits ?? 0) : null;
 
         if (paid.Count > 0) Set(EntitlementStatus.Active, null);
-        else if (anyRevoked) Set(EntitlementStatus.Revoked, Refunds.Count > 0 ? AvailabilityReason.Refunded : AvailabilityReason.Disputed);
+        // Nothing paid is left, so any paid purchase was taken back.
+        else if (Purchases.Any(p => p.State == PurchaseState.Paid)) Set(EntitlementStatus.Revoked, Refunds.Count > 0 ? AvailabilityReason.Refunded : AvailabilityReason.Disputed);
         else if (Purchases.Any(p => p.State == PurchaseState.Pending)) Set(EntitlementStatus.Pending, AvailabilityReason.PaymentPending);
         else Set(EntitlementStatus.Expired, AvailabilityReason.PaymentFailed);
     }
@@ -209,7 +203,7 @@ public sealed class Entitlement
         var end = paidInOrder[0].At;
         foreach (var purchase in paidInOrder)
         {
-            end = (end > purchase.At ? end : purchase.At) + duration;
+            end = new[] { end, purchase.At }.Max() + duration;
         }
         return end;
     }
@@ -221,8 +215,8 @@ public sealed class Entitlement
     private void DeriveSubscription(List<Purchase> paid)
     {
         var facts = Subscription ?? new SubscriptionFacts();
-        var firstPaid = paid.Count > 0 ? paid[0].At : (DateTimeOffset?)null;
-        StartsAt = Earliest(facts.StartedAt, firstPaid);
+        // Every paid checkout records a start, so the facts know the earliest one.
+        StartsAt = facts.StartedAt;
         ExpiresAt = facts.PeriodEnd;
 
         if (facts.EndedAt is { } ended)
@@ -232,7 +226,7 @@ public sealed class Entitlement
             return;
         }
 
-        var lastPaid = Latest(facts.LastPaidAt, paid.Count > 0 ? paid[^1].At : null);
+        var lastPaid = paid.Select(p => (DateTimeOffset?)p.At).Append(facts.LastPaidAt).Max();
         var failing = FailingSince(facts, lastPaid);
         var lastFailure = facts.FailedAt.Count > 0 ? facts.FailedAt[^1] : (DateTimeOffset?)null;
         var snapshot = facts.Snapshot;
@@ -286,8 +280,4 @@ public sealed class Entitlement
     }
 
     private void Set(EntitlementStatus status, AvailabilityReason? reason) => (Status, Reason) = (status, reason);
-
-    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
-
-    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 }

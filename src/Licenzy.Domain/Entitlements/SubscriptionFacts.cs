@@ -43,12 +43,9 @@ public sealed class SubscriptionFacts
     public bool RecordSnapshot(SubscriptionSnapshot snapshot)
     {
         var changed = RecordPeriodEnd(snapshot.PeriodEnd);
-        if (Snapshot is null || IsNewer(snapshot, Snapshot))
-        {
-            changed |= Snapshot != snapshot;
-            Snapshot = snapshot;
-        }
-        return changed;
+        if (Snapshot is not null && !IsNewer(snapshot, Snapshot)) return changed;
+        Snapshot = snapshot;
+        return true;
     }
 
     public bool RecordPaid(DateTimeOffset at, DateTimeOffset? periodEnd)

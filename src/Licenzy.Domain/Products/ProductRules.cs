@@ -12,13 +12,13 @@ public static partial class ProductRules
     public const long MaxUsageUnits = 1_000_000_000;
     public const int MaxFeatures = 100;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\z")]
     private static partial Regex CodePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\z")]
     private static partial Regex FeaturePattern();
 
-    [GeneratedRegex("^price_[A-Za-z0-9_]{1,250}$")]
+    [GeneratedRegex(@"^price_[A-Za-z0-9_]{1,250}\z")]
     private static partial Regex PricePattern();
 
     /// <summary>True when a string looks like a Stripe price id rather than a Licenzy product code.</summary>

@@ -28,7 +28,6 @@ public sealed class SubjectState
     internal void RememberEvent(string eventId)
     {
         AppliedEventIds.Add(eventId);
-        if (AppliedEventIds.Count > RememberedEvents)
-            AppliedEventIds.RemoveRange(0, AppliedEventIds.Count - RememberedEvents);
+        AppliedEventIds.RemoveRange(0, Math.Max(0, AppliedEventIds.Count - RememberedEvents));
     }
 }

@@ -32,13 +32,12 @@ public static class UsageLedger
         {
             var take = Math.Min(left, pack.UsageRemaining ?? 0);
             pack.UsageConsumed += take;
-            if (take > 0 && (pack.LastConsumedAt is null || now > pack.LastConsumedAt))
+            if (take > 0)
             {
-                pack.LastConsumedAt = now;
-                pack.UpdatedAt = now > pack.UpdatedAt ? now : pack.UpdatedAt;
+                pack.LastConsumedAt = new[] { pack.LastConsumedAt, now }.Max();
+                pack.UpdatedAt = new[] { pack.UpdatedAt, now }.Max();
             }
             left -= take;
-            if (left == 0) break;
         }
         state.Version++;
         return new UsageOutcome(true, units, remaining - units);
