@@ -23,6 +23,8 @@ public sealed class BadInputTests(SandboxedLicenzy app) : IClassFixture<Sandboxe
         { "{\"tenant_id\":\"TENANT\",\"subject_ref\":\"user_1\",\"event\":\"explode\"}", "invalid_request", "payment_failure" },
         { "{\"tenant_id\":\"TENANT\",\"subject_ref\":\"user_1\",\"event\":7}", "invalid_request", "event" },
         { "{\"tenant_id\":\"TENANT\",\"subject_ref\":\"not valid!\",\"event\":\"refund\"}", "invalid_subject_ref", "subject_ref" },
+        { "{\"tenant_id\":\"TENANT\",\"subject_ref\":\"user_1\",\"event\":\"refund\",\"event\":\"refund\"}", "invalid_request", "'event' appears twice" },
+        { "{\"tenant_id\":\"TENANT\",\"subject_ref\":\"user_1\\udc00\",\"event\":\"refund\"}", "invalid_request", "$.subject_ref" },
     };
 
     [Theory]
@@ -39,6 +41,24 @@ public sealed class BadInputTests(SandboxedLicenzy app) : IClassFixture<Sandboxe
         var problem = await Problems.AssertProblemAsync(response, HttpStatusCode.BadRequest, code);
         Assert.Contains(named, problem.ToString(), StringComparison.Ordinal);
         await AssertUnchangedAsync(tenant, sentBefore);
+    }
+
+    [Fact]
+    public async Task A_trigger_or_price_sent_as_another_media_type_is_415_and_changes_nothing()
+    {
+        var tenant = await SandboxTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", SandboxTenant.Subscription);
+        var sentBefore = tenant.Webhooks.Count;
+        var prices = await PriceCountAsync();
+        var trigger = $$"""{"tenant_id":"{{tenant.TenantId}}","subject_ref":"user_1","event":"refund"}""";
+
+        var triggered = await tenant.Admin.PostAsync("/sandbox/triggers", new StringContent(trigger, Encoding.UTF8, "text/plain"));
+        var priced = await app.AdminClient().PostAsync("/sandbox/prices", new StringContent("{\"type\":\"one_time\"}", Encoding.UTF8, "text/plain"));
+
+        await Problems.AssertProblemAsync(triggered, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await Problems.AssertProblemAsync(priced, HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await AssertUnchangedAsync(tenant, sentBefore);
+        Assert.Equal(prices, await PriceCountAsync());
     }
 
     [Fact]
@@ -183,6 +203,8 @@ public sealed class BadInputTests(SandboxedLicenzy app) : IClassFixture<Sandboxe
     [InlineData("{\"type\":\"one_time\",\"id\":\"prod_x\"}", "invalid_request")]
     [InlineData("{\"type\":\"one_time\",\"unit_amount\":-1}", "invalid_request")]
     [InlineData("{\"type\":\"one_time\",\"currency\":\"dollars\"}", "invalid_request")]
+    [InlineData("{\"type\":\"one_time\",\"type\":\"recurring\"}", "invalid_request")]
+    [InlineData("{\"type\":\"one_time\",\"nickname\":\"a\\ud800\"}", "invalid_request")]
     public async Task A_bad_price_is_a_400_and_adds_nothing(string body, string code)
     {
         var before = await PriceCountAsync();

@@ -1,3 +1,4 @@
+using Xunit;
 using Licenzy.Domain;
 using Licenzy.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -41,6 +42,17 @@ public static class StoredState
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
         return lines;
+    }
+
+    /// <summary>
+    /// Asserts that nothing was written between two snapshots: the same state, and no message
+    /// queued. A queued message delivered meanwhile (an earlier purchase) may leave the outbox.
+    /// </summary>
+    public static void AssertNothingWritten(IReadOnlyList<string> before, IReadOnlyList<string> after)
+    {
+        static bool IsQueued(string line) => line.StartsWith("outbox|", StringComparison.Ordinal);
+        Assert.Equal(before.Where(line => !IsQueued(line)), after.Where(line => !IsQueued(line)));
+        Assert.Empty(after.Where(IsQueued).Except(before));
     }
 
     /// <summary>When the store will forget an idempotency record (null: never, or no such record).</summary>
