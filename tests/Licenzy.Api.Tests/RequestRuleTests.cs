@@ -80,12 +80,15 @@ public abstract class RequestRuleTests(ILicenzyHost app)
         StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
     }
 
-    [Fact]
-    public async Task Json_with_a_utf8_charset_parameter_is_read()
+    [Theory]
+    [InlineData("application/json; charset=UTF-8")]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    [InlineData("Application/JSON")]
+    public async Task Json_with_a_utf8_charset_parameter_is_read(string contentType)
     {
         var tenant = await TenantWithCreditsAsync();
 
-        var response = await tenant.Runtime.SendAsync(Request(tenant, Named("consume"), Bytes(Object(Named("consume").Members), "application/json; charset=UTF-8")));
+        var response = await tenant.Runtime.SendAsync(Request(tenant, Named("consume"), Bytes(Object(Named("consume").Members), contentType)));
 
         Assert.Equal(49, (await response.OkJsonAsync()).GetProperty("usage_remaining").GetInt64());
     }

@@ -70,7 +70,7 @@ public sealed class JsonBody
         }
         if (MediaTypeHeaderValue.TryParse(contentType, out var parsed)
             && parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
+            && (!parsed.Charset.HasValue || HeaderUtilities.RemoveQuotes(parsed.Charset).Equals("utf-8", StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }
