@@ -481,4 +481,23 @@ public sealed class StripeEventObjectTests
         Assert.Empty(subscription.PriceIds);
         Assert.False(subscription.CancelAtPeriodEnd);
     }
+
+    [Fact]
+    public void Readers_leave_out_an_object_or_list_sent_where_a_plain_value_belongs()
+    {
+        // Nothing inside such a member reads, and what is left of it ({} or []) does not read there either.
+        var json = new JsonObject
+        {
+            ["id"] = "sub_odd",
+            ["status"] = new JsonObject { ["code"] = 3 },
+            ["customer"] = new JsonArray("cus_1"),
+            ["cancel_at_period_end"] = true,
+        };
+
+        var subscription = StripeSubscriptionObject.FromJson(Payload.Element(json));
+
+        Assert.Null(subscription.Status);
+        Assert.Null(subscription.CustomerId);
+        Assert.True(subscription.CancelAtPeriodEnd);
+    }
 }
