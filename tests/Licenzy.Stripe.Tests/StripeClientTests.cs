@@ -441,7 +441,7 @@ public sealed class StripeClientTests : IAsyncLifetime
     [Fact]
     public async Task Empty_urls_client_reference_and_metadata_are_left_out_not_sent_empty()
     {
-        // Stripe.net would send an empty string as an empty field, and empty metadata as "clear it".
+        // An empty string would go out as an empty field, and Stripe reads an empty metadata field as "clear it".
         var client = Client();
         var request = new CheckoutSessionCreate
         {
