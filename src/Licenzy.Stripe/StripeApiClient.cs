@@ -97,9 +97,9 @@ public sealed partial class StripeApiClient(StripeNet.StripeClient stripe, ILogg
         return options;
     }
 
-    // Stripe.net sends an empty dictionary as "clear the metadata"; none at all is sent as nothing.
-    private static Dictionary<string, string>? MetadataOf(CheckoutSessionCreate request) =>
-        request.Metadata.Count == 0 ? null : new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal);
+    // Stripe.net's options take a Dictionary of their own; an empty one goes out as no field at all.
+    private static Dictionary<string, string> MetadataOf(CheckoutSessionCreate request) =>
+        new(request.Metadata, StringComparer.Ordinal);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

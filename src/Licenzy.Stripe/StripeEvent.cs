@@ -31,7 +31,6 @@ public sealed record StripeEvent
     /// <summary>Reads an event body; throws <see cref="StripePayloadException"/> when it is not one.</summary>
     public static StripeEvent Parse(string json)
     {
-        ArgumentNullException.ThrowIfNull(json);
         try
         {
             return Read(json);
@@ -45,7 +44,7 @@ public sealed record StripeEvent
 
     private static StripeEvent Read(string json)
     {
-        using var document = ReadJson(json);
+        using var document = ReadJson(json); // a null json throws ArgumentNullException there
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object) throw new StripePayloadException("the event is not a JSON object");
 

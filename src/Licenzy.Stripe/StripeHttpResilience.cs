@@ -37,7 +37,8 @@ internal static partial class StripeHttpResilience
                 ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Context.GetRequestMessage(), args.Outcome)),
                 OnRetry = args =>
                 {
-                    LogRetry(logger, Operation(args.Context.GetRequestMessage()), args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay);
+                    // ShouldRetry retries only a request it has seen, so there is one here.
+                    LogRetry(logger, Operation(args.Context.GetRequestMessage()!), args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
             });
@@ -86,8 +87,7 @@ internal static partial class StripeHttpResilience
             ? response.StatusCode >= HttpStatusCode.InternalServerError
             : outcome.Exception is HttpRequestException or TimeoutRejectedException;
 
-    private static string Operation(HttpRequestMessage? request) =>
-        request is null ? "call" : $"{request.Method} {request.RequestUri?.AbsolutePath}";
+    private static string Operation(HttpRequestMessage request) => $"{request.Method} {request.RequestUri?.AbsolutePath}";
 
     private static string Describe(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is { } e ? e.GetType().Name : $"HTTP {(int)outcome.Result!.StatusCode}";

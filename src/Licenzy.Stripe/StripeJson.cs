@@ -50,15 +50,14 @@ internal static class StripeJson
             if (entry.Value.ValueKind == JsonValueKind.String) entries[entry.Name] = entry.Value.GetString()!;
         }
 
-        return entries.Count == 0 ? NoMetadata : entries;
+        return entries;
     }
 
     /// <summary>Stripe.net's metadata, without the null values it keeps.</summary>
     public static IReadOnlyDictionary<string, string> Metadata(Dictionary<string, string>? metadata)
     {
         if (metadata is null) return NoMetadata;
-        var entries = metadata.Where(entry => entry.Value is not null).ToDictionary(StringComparer.Ordinal);
-        return entries.Count == 0 ? NoMetadata : entries;
+        return metadata.Where(entry => entry.Value is not null).ToDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>

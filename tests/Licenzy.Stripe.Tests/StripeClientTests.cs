@@ -113,6 +113,20 @@ public sealed class StripeClientTests : IAsyncLifetime
         Assert.Equal(1, stripe.RequestCount("/v1/prices/price_a+b?c#d"));
     }
 
+    [Theory]
+    [InlineData(".")]
+    [InlineData("..")]
+    public async Task A_dot_segment_is_not_a_price_id_and_is_never_sent(string priceId)
+    {
+        var client = Client();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => client.GetPriceAsync(TestKey, priceId, default));
+
+        Assert.Equal("priceId", error.ParamName);
+        Assert.StartsWith("Not a Stripe price id.", error.Message);
+        Assert.Empty(stripe.Requests);
+    }
+
     // Errors Stripe answers with
 
     [Fact]
@@ -252,6 +266,7 @@ public sealed class StripeClientTests : IAsyncLifetime
 
         Assert.IsType<HttpRequestException>(error.InnerException);
         Assert.Equal("GET /v1/balance", error.Operation);
+        Assert.Equal("Stripe did not answer GET /v1/balance: HttpRequestException", error.Message);
         Assert.Equal(3, stripe.RequestCount(Balance));
     }
 
@@ -281,6 +296,40 @@ public sealed class StripeClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Unavailability_names_the_operation_and_is_logged_for_operators()
+    {
+        stripe.DropNext("/v1/prices/price_pack");
+        stripe.DropNext(Sessions);
+        var client = Client(maxRetries: 0);
+
+        var price = await Assert.ThrowsAsync<StripeUnavailableException>(() => client.GetPriceAsync(TestKey, "price_pack", default));
+        var checkout = await Assert.ThrowsAsync<StripeUnavailableException>(() =>
+            client.CreateCheckoutSessionAsync(TestKey, Subscription(), "idem_down", default));
+
+        Assert.Equal("GET /v1/prices/{id}", price.Operation);
+        Assert.Equal("POST /v1/checkout/sessions", checkout.Operation);
+        Assert.Contains(logs.Entries, entry =>
+            entry.StartsWith("Warning", StringComparison.Ordinal) && entry.Contains("Stripe GET /v1/prices/{id} got no answer: HttpRequestException", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, entry =>
+            entry.StartsWith("Warning", StringComparison.Ordinal) && entry.Contains("Stripe POST /v1/checkout/sessions got no answer: HttpRequestException", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Each_retry_is_logged_with_the_operation_the_attempt_that_failed_and_why()
+    {
+        stripe.FailNext(Balance, 1, 503);
+        stripe.DropNext(Balance);
+        var client = Client(maxRetries: 2);
+
+        await client.GetBalanceAsync(TestKey, default);
+
+        var retries = logs.Entries.Where(entry => entry.Contains("retrying in", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, retries.Count);
+        Assert.Contains("Stripe GET /v1/balance attempt 1 failed with HTTP 503; retrying in", retries[0]);
+        Assert.Contains("Stripe GET /v1/balance attempt 2 failed with HttpRequestException; retrying in", retries[1]);
+    }
+
+    [Fact]
     public async Task The_callers_cancellation_is_not_turned_into_unavailability()
     {
         var client = Client();
@@ -307,6 +356,8 @@ public sealed class StripeClientTests : IAsyncLifetime
 
         Assert.IsType<BrokenCircuitException>(error.InnerException);
         Assert.Equal(100, stripe.RequestCount(Balance));
+        Assert.Contains(logs.Entries, entry => entry.StartsWith("Error", StringComparison.Ordinal)
+            && entry.Contains("Calls to Stripe fail too often (HTTP 500 the last); none is sent for 00:00:05", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -388,6 +439,50 @@ public sealed class StripeClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Empty_urls_client_reference_and_metadata_are_left_out_not_sent_empty()
+    {
+        // An empty string would go out as an empty field, and Stripe reads an empty metadata field as "clear it".
+        var client = Client();
+        var request = new CheckoutSessionCreate
+        {
+            Mode = CheckoutMode.Subscription, PriceId = "price_monthly", ClientReferenceId = "", SuccessUrl = "", CancelUrl = "",
+        };
+
+        await client.CreateCheckoutSessionAsync(TestKey, request, "idem_bare", default);
+
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["mode"] = "subscription",
+            ["line_items[0][price]"] = "price_monthly",
+            ["line_items[0][quantity]"] = "1",
+        }, Assert.Single(stripe.CheckoutSessions).Form);
+    }
+
+    [Fact]
+    public async Task An_unknown_checkout_mode_is_refused_before_sending()
+    {
+        var client = Client();
+
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            client.CreateCheckoutSessionAsync(TestKey, Subscription() with { Mode = (CheckoutMode)7 }, "idem_mode", default));
+
+        Assert.StartsWith("Unknown checkout mode.", error.Message);
+        Assert.Empty(stripe.Requests);
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_may_be_as_long_as_Stripes_255_characters_and_no_longer()
+    {
+        var client = Client();
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            client.CreateCheckoutSessionAsync(TestKey, Subscription(), new string('k', 256), default));
+        await client.CreateCheckoutSessionAsync(TestKey, Subscription(), new string('k', 255), default);
+
+        Assert.Equal(new string('k', 255), Assert.Single(stripe.Requests).IdempotencyKey);
+    }
+
+    [Fact]
     public async Task A_checkout_post_is_retried_with_the_same_idempotency_key()
     {
         stripe.FailNext(Sessions, 1, 500);
@@ -424,6 +519,7 @@ public sealed class StripeClientTests : IAsyncLifetime
 
         Assert.Equal(400, error.HttpStatus);
         Assert.Equal("idempotency_error", error.ErrorType);
+        Assert.True(error.IsIdempotencyMismatch);
         Assert.Equal(2, stripe.RequestCount(Sessions));
     }
 
@@ -438,6 +534,7 @@ public sealed class StripeClientTests : IAsyncLifetime
         Assert.Equal(400, error.HttpStatus);
         Assert.Equal("resource_missing", error.ErrorCode);
         Assert.Equal("line_items[0][price]", error.Param);
+        Assert.False(error.IsIdempotencyMismatch); // a 400, but not about the key
         Assert.Equal(1, stripe.RequestCount(Sessions));
     }
 
@@ -449,6 +546,9 @@ public sealed class StripeClientTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetBalanceAsync("", default));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetPriceAsync(TestKey, "", default));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.GetPriceAsync(TestKey, "..", default));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => client.CreateCheckoutSessionAsync(TestKey, null!, "idem_null", default));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() =>
+            client.CreateCheckoutSessionAsync(TestKey, Subscription(priceId: " "), "idem_no_price", default));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CreateCheckoutSessionAsync(TestKey, Subscription(), "", default));
         await Assert.ThrowsAnyAsync<ArgumentException>(() => client.CreateCheckoutSessionAsync(TestKey, Subscription(), " ", default));
         await Assert.ThrowsAnyAsync<ArgumentException>(() =>

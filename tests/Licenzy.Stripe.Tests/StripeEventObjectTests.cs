@@ -109,6 +109,64 @@ public sealed class StripeEventObjectTests
         Assert.Equal("user:42", subscription.Metadata["licenzy_subject"]);
     }
 
+    [Fact]
+    public void Subscription_period_on_the_items_wins_over_one_left_at_the_top_level()
+    {
+        var json = Payload.Object("subscription.updated.json");
+        json["current_period_start"] = 1_400_000_000;
+        json["current_period_end"] = 1_400_100_000;
+
+        var subscription = StripeSubscriptionObject.FromJson(Payload.Element(json));
+
+        Assert.Equal(Unix(1486568724), subscription.CurrentPeriodStart);
+        Assert.Equal(Unix(1488987924), subscription.CurrentPeriodEnd);
+    }
+
+    [Fact]
+    public void Subscription_items_that_name_a_plan_instead_of_a_price_give_the_plan_id()
+    {
+        var json = Payload.Object("subscription.created.json");
+        var item = json["items"]!["data"]![0]!.AsObject();
+        item["plan"] = item["price"]!.DeepClone();
+        item["plan"]!["object"] = "plan";
+        item["plan"]!["id"] = "plan_old_shape";
+        item.Remove("price");
+
+        var subscription = StripeSubscriptionObject.FromJson(Payload.Element(json));
+
+        Assert.Equal(new[] { "plan_old_shape" }, subscription.PriceIds);
+    }
+
+    [Fact]
+    public void Subscription_item_Stripe_net_cannot_read_is_left_out_and_the_others_kept()
+    {
+        var json = Payload.Object("subscription.updated.json");
+        json["items"]!["data"]!.AsArray().Insert(0, 7);
+
+        var subscription = StripeSubscriptionObject.FromJson(Payload.Element(json));
+
+        Assert.Equal(new[] { "FFBEGINNER_00000000000000" }, subscription.PriceIds);
+        Assert.Equal(Unix(1488987924), subscription.CurrentPeriodEnd);
+    }
+
+    [Theory]
+    [InlineData(253_402_300_799L, true)] // DateTimeOffset.MaxValue, to the second
+    [InlineData(253_402_300_800L, false)]
+    [InlineData(-62_135_596_800L, true)] // DateTimeOffset.MinValue
+    [InlineData(-62_135_596_801L, false)]
+    public void Subscription_period_outside_what_a_DateTimeOffset_holds_reads_as_absent(long seconds, bool readable)
+    {
+        var json = Payload.Object("subscription.created.json");
+        json["current_period_start"] = seconds;
+        json["current_period_end"] = seconds;
+
+        var subscription = StripeSubscriptionObject.FromJson(Payload.Element(json));
+
+        var expected = readable ? Unix(seconds) : (DateTimeOffset?)null;
+        Assert.Equal(expected, subscription.CurrentPeriodStart);
+        Assert.Equal(expected, subscription.CurrentPeriodEnd);
+    }
+
     // Invoices
 
     [Fact]
@@ -200,6 +258,46 @@ public sealed class StripeEventObjectTests
         Assert.Equal("ch_3RFFrjKXBGcbgpbZ0g57Qovb", invoice.ChargeId);
         Assert.Equal(Unix(1744986310), invoice.PeriodEnd);
     }
+
+    [Fact]
+    public void Invoice_subscription_under_parent_wins_over_one_left_at_the_top_level()
+    {
+        var json = Payload.Object("invoice.payment_failed.json");
+        json["subscription"] = "sub_top_level";
+
+        Assert.Equal("sub_1234", StripeInvoiceObject.FromJson(Payload.Element(json)).SubscriptionId);
+    }
+
+    [Fact]
+    public void Invoice_payment_intent_from_its_payments_wins_over_one_left_at_the_top_level()
+    {
+        var json = Payload.Object("invoice.payment_failed.json");
+        json["payment_intent"] = "pi_top_level";
+        json["payments"] = Payments(
+            new JsonObject { ["type"] = "charge", ["charge"] = "ch_1" },
+            new JsonObject { ["type"] = "payment_intent", ["payment_intent"] = "pi_from_payments" });
+
+        Assert.Equal("pi_from_payments", StripeInvoiceObject.FromJson(Payload.Element(json)).PaymentIntentId);
+    }
+
+    [Fact]
+    public void Invoice_payments_without_a_payment_intent_leave_the_top_level_one()
+    {
+        var json = Payload.Object("invoice.payment_failed.json");
+        json["payment_intent"] = "pi_top_level";
+        json["payments"] = Payments(new JsonObject { ["type"] = "charge", ["charge"] = "ch_1" });
+
+        Assert.Equal("pi_top_level", StripeInvoiceObject.FromJson(Payload.Element(json)).PaymentIntentId);
+    }
+
+    private static JsonObject Payments(params JsonObject[] payments) => new()
+    {
+        ["object"] = "list",
+        ["data"] = new JsonArray(payments.Select((payment, i) => (JsonNode)new JsonObject
+        {
+            ["id"] = $"inpay_{i}", ["object"] = "invoice_payment", ["payment"] = payment,
+        }).ToArray()),
+    };
 
     // Checkout sessions
 
@@ -322,21 +420,43 @@ public sealed class StripeEventObjectTests
 
     // Every reader
 
-    public static TheoryData<string> NotObjects => new() { "null", "\"sub_1\"", "[]", "{}", "{\"id\":null}", "{\"id\":\"\"}" };
+    public static TheoryData<string, string> NotObjects => new()
+    {
+        { "null", "is not a JSON object" },
+        { "\"sub_1\"", "is not a JSON object" },
+        { "[]", "is not a JSON object" },
+        { "{}", "has no id" },
+        { "{\"id\":null}", "has no id" },
+        { "{\"id\":\"\"}", "has no id" },
+    };
 
     [Theory]
     [MemberData(nameof(NotObjects))]
-    public void Readers_reject_what_is_not_an_object_with_an_id(string json)
+    public void Readers_reject_what_is_not_an_object_with_an_id_naming_what_they_read(string json, string problem)
     {
         using var document = JsonDocument.Parse(json);
         var element = document.RootElement;
 
-        Assert.Throws<StripePayloadException>(() => StripeCheckoutSessionObject.FromJson(element));
-        Assert.Throws<StripePayloadException>(() => StripeSubscriptionObject.FromJson(element));
-        Assert.Throws<StripePayloadException>(() => StripeInvoiceObject.FromJson(element));
-        Assert.Throws<StripePayloadException>(() => StripeChargeObject.FromJson(element));
-        Assert.Throws<StripePayloadException>(() => StripeDisputeObject.FromJson(element));
+        Assert.Equal($"checkout.session {problem}", Reason(() => StripeCheckoutSessionObject.FromJson(element)));
+        Assert.Equal($"subscription {problem}", Reason(() => StripeSubscriptionObject.FromJson(element)));
+        Assert.Equal($"invoice {problem}", Reason(() => StripeInvoiceObject.FromJson(element)));
+        Assert.Equal($"charge {problem}", Reason(() => StripeChargeObject.FromJson(element)));
+        Assert.Equal($"dispute {problem}", Reason(() => StripeDisputeObject.FromJson(element)));
     }
+
+    [Fact]
+    public void A_repeated_member_name_is_read_last_one_winning_when_the_rest_reads_and_refused_when_it_does_not()
+    {
+        // Stripe never repeats a member. When the whole object reads, System.Text.Json keeps the last
+        // value; when it does not, the member-by-member reading cannot tell the two apart.
+        using var whole = JsonDocument.Parse("""{"id":"sub_1","status":"active","status":"canceled"}""");
+        using var partial = JsonDocument.Parse("""{"id":"sub_1","created":"yesterday","status":"active","status":"canceled"}""");
+
+        Assert.Equal("canceled", StripeSubscriptionObject.FromJson(whole.RootElement).Status);
+        Assert.Equal("subscription repeats a member name", Reason(() => StripeSubscriptionObject.FromJson(partial.RootElement)));
+    }
+
+    private static string Reason(Func<object> read) => Assert.Throws<StripePayloadException>(read).Reason;
 
     [Fact]
     public void Readers_ignore_members_of_unexpected_kinds()
@@ -360,5 +480,24 @@ public sealed class StripeEventObjectTests
         Assert.Equal(new Dictionary<string, string> { ["kept"] = "yes" }, subscription.Metadata);
         Assert.Empty(subscription.PriceIds);
         Assert.False(subscription.CancelAtPeriodEnd);
+    }
+
+    [Fact]
+    public void Readers_leave_out_an_object_or_list_sent_where_a_plain_value_belongs()
+    {
+        // Nothing inside such a member reads, and what is left of it ({} or []) does not read there either.
+        var json = new JsonObject
+        {
+            ["id"] = "sub_odd",
+            ["status"] = new JsonObject { ["code"] = 3 },
+            ["customer"] = new JsonArray("cus_1"),
+            ["cancel_at_period_end"] = true,
+        };
+
+        var subscription = StripeSubscriptionObject.FromJson(Payload.Element(json));
+
+        Assert.Null(subscription.Status);
+        Assert.Null(subscription.CustomerId);
+        Assert.True(subscription.CancelAtPeriodEnd);
     }
 }

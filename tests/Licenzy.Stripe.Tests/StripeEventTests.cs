@@ -62,9 +62,9 @@ public sealed class StripeEventTests
         { """{"id":"evt_1"}{"id":"evt_2"}""", "not valid JSON" },
         { "[]", "not a JSON object" },
         { "null", "not a JSON object" },
-        { """{"type":"x","created":1,"data":{"object":{}}}""", "no id" },
-        { """{"id":"","type":"x","created":1,"data":{"object":{}}}""", "no id" },
-        { """{"id":7,"type":"x","created":1,"data":{"object":{}}}""", "no id" },
+        { """{"type":"x","created":1,"data":{"object":{}}}""", "the event has no id" },
+        { """{"id":"","type":"x","created":1,"data":{"object":{}}}""", "the event has no id" },
+        { """{"id":7,"type":"x","created":1,"data":{"object":{}}}""", "the event has no id" },
         { """{"id":"evt_1","created":1,"data":{"object":{}}}""", "no type" },
         { """{"id":"evt_1","type":"x","data":{"object":{}}}""", "no created" },
         { """{"id":"evt_1","type":"x","created":"yesterday","data":{"object":{}}}""", "no created" },
@@ -72,6 +72,7 @@ public sealed class StripeEventTests
         { """{"id":"evt_1","type":"x","created":1,"data":null}""", "no data.object" },
         { """{"id":"evt_1","type":"x","created":1,"data":{}}""", "no data.object" },
         { """{"id":"evt_1","type":"x","created":1,"data":{"object":"sub_1"}}""", "no data.object" },
+        { """{"id":"evt_1","type":"x","created":1,"data":{"object":{}},"livemode":false,"api_version":"2025-03-31","object":"event","request":{"id":"req_\ud800"}}""", "not valid Unicode" },
     };
 
     [Theory]
@@ -81,6 +82,27 @@ public sealed class StripeEventTests
         var error = Assert.Throws<StripePayloadException>(() => StripeEvent.Parse(body));
 
         Assert.Contains(reason, error.Reason);
+    }
+
+    [Fact]
+    public void A_null_body_is_a_programming_error_not_a_payload_error()
+    {
+        Assert.Throws<ArgumentNullException>(() => StripeEvent.Parse(null!));
+    }
+
+    [Fact]
+    public void The_envelope_is_read_without_its_object_so_nothing_in_the_object_can_refuse_the_event()
+    {
+        // An object of a shape Stripe.net's types do not expect, repeating a member besides: read
+        // with the envelope, it would be refused; left as JSON, it is the object reader's to judge.
+        var dataObject = """{"id":"sub_1","object":"subscription","created":"yesterday","status":"active","status":"canceled"}""";
+        var body = """{"id":"evt_1","type":"customer.subscription.updated","created":1,"data":{"object":OBJECT}}""".Replace("OBJECT", dataObject);
+
+        var stripeEvent = StripeEvent.Parse(body);
+
+        Assert.Equal("evt_1", stripeEvent.Id);
+        Assert.Equal("subscription", stripeEvent.ObjectType);
+        Assert.Equal(dataObject, stripeEvent.DataObject.GetRawText());
     }
 
     [Fact]

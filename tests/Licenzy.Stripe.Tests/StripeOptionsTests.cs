@@ -49,6 +49,35 @@ public sealed class StripeOptionsTests
     }
 
     [Theory]
+    [InlineData("AttemptTimeout", "00:00:00.010")]
+    [InlineData("AttemptTimeout", "1.00:00:00")]
+    [InlineData("MaxRetries", "0")]
+    [InlineData("MaxRetries", "10")]
+    [InlineData("RetryBaseDelay", "00:00:00")]
+    [InlineData("RetryBaseDelay", "00:01:00")]
+    public async Task Each_bound_is_itself_an_accepted_setting(string key, string value)
+    {
+        using var host = Host(new() { [$"Licenzy:Stripe:{key}"] = value });
+
+        await host.StartAsync();
+
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void Stripes_http_client_leaves_time_limits_to_the_pipeline_and_recycles_connections()
+    {
+        using var host = Host([]);
+
+        // An HttpClient's own 100 s default would cut an attempt the pipeline allows up to a day.
+        var http = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(StripeApiClient.HttpClientName);
+        Assert.Equal(Timeout.InfiniteTimeSpan, http.Timeout);
+        var handler = host.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(StripeApiClient.HttpClientName);
+        while (handler is DelegatingHandler outer) handler = outer.InnerHandler;
+        Assert.Equal(TimeSpan.FromMinutes(5), Assert.IsType<SocketsHttpHandler>(handler).PooledConnectionLifetime);
+    }
+
+    [Theory]
     [InlineData("ApiBase", "not a url", "Licenzy:Stripe:ApiBase must be an absolute http(s) URL")]
     [InlineData("ApiBase", "/v1", "Licenzy:Stripe:ApiBase must be an absolute http(s) URL")]
     [InlineData("ApiBase", "ftp://api.stripe.com", "Licenzy:Stripe:ApiBase must be an absolute http(s) URL")]
