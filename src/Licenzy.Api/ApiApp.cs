@@ -9,6 +9,8 @@ using Licenzy.Api.Usage;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.Secrets;
 using Licenzy.Stripe;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Licenzy.Api;
 
@@ -18,8 +20,8 @@ public static class ApiApp
     public static WebApplicationBuilder AddLicenzyApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
         services.AddLicenzyHostDefaults();
         services.AddLicenzyComponents(builder.Configuration);
         services.AddLicenzySecrets(builder.Configuration);

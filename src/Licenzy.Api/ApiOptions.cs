@@ -1,4 +1,4 @@
-using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Licenzy.Api;
 
@@ -14,7 +14,6 @@ public sealed class ApiOptions
     /// The public base URL at which Stripe reaches the ingest app, used to tell operators their
     /// webhook URL. Unset: the base URL of the setup request (right for the standalone app).
     /// </summary>
-    [Url]
     public string? PublicIngestUrl { get; set; }
 
     /// <summary>
@@ -22,7 +21,6 @@ public sealed class ApiOptions
     /// the subject actor for its next turn; 0 turns both off. Bounds memory: beyond it, entries
     /// are dropped and read again from the store.
     /// </summary>
-    [Range(0, 10_000_000)]
     public int ReadCacheCapacity { get; set; } = 100_000;
 
     /// <summary>
@@ -30,6 +28,27 @@ public sealed class ApiOptions
     /// 60 bytes each): loaded from the store at start and kept current by every write. Beyond it,
     /// further subjects are checked from the store; 0 turns it off.
     /// </summary>
-    [Range(0, 100_000_000)]
     public int AccessIndexCapacity { get; set; } = 2_000_000;
+
+    internal const int MaxReadCacheCapacity = 10_000_000;
+    internal const int MaxAccessIndexCapacity = 100_000_000;
+}
+
+/// <summary>Stops the app at start, naming the key and its allowed values, when a setting cannot work.</summary>
+internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
+{
+    private const string Prefix = ApiOptions.Section;
+
+    public ValidateOptionsResult Validate(string? name, ApiOptions options)
+    {
+        var failures = new List<string>();
+        if (options.PublicIngestUrl is { } url
+            && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+            failures.Add($"{Prefix}:PublicIngestUrl is \"{url}\"; it must be an absolute http(s) URL.");
+        if (options.ReadCacheCapacity is < 0 or > ApiOptions.MaxReadCacheCapacity)
+            failures.Add($"{Prefix}:ReadCacheCapacity is {options.ReadCacheCapacity}; it must be between 0 and {ApiOptions.MaxReadCacheCapacity}.");
+        if (options.AccessIndexCapacity is < 0 or > ApiOptions.MaxAccessIndexCapacity)
+            failures.Add($"{Prefix}:AccessIndexCapacity is {options.AccessIndexCapacity}; it must be between 0 and {ApiOptions.MaxAccessIndexCapacity}.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

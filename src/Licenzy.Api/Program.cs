@@ -1,8 +1,12 @@
 using Licenzy.Api;
+using Licenzy.Infrastructure.Startup;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddLicenzyApi();
+return await AppStart.RunAsync(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddLicenzyApi();
 
-var app = builder.Build();
-app.MapLicenzyApi();
-app.Run();
+    var app = builder.Build();
+    app.MapLicenzyApi();
+    return app;
+});

@@ -32,7 +32,7 @@ internal sealed class ComponentsOptionsValidator : IValidateOptions<ComponentsOp
 
         if (!Enum.IsDefined(options.Components))
         {
-            failures.Add($"{ComponentsOptions.SectionName}:Components must be Embedded or Dapr.");
+            failures.Add($"{ComponentsOptions.SectionName}:Components is \"{options.Components}\"; allowed values: {string.Join(", ", Enum.GetNames<ComponentsBinding>())}.");
         }
 
         if (string.IsNullOrWhiteSpace(options.DataPath))

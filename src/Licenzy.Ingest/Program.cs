@@ -1,8 +1,12 @@
+using Licenzy.Infrastructure.Startup;
 using Licenzy.Ingest;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddLicenzyIngest();
+return await AppStart.RunAsync(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddLicenzyIngest();
 
-var app = builder.Build();
-app.MapLicenzyIngest();
-app.Run();
+    var app = builder.Build();
+    app.MapLicenzyIngest();
+    return app;
+});

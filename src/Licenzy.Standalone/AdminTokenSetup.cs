@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Licenzy.Infrastructure.Startup;
 
 namespace Licenzy.Standalone;
 
@@ -18,9 +19,9 @@ public static class AdminTokenSetup
 
         if (!builder.Environment.IsDevelopment())
         {
-            throw new InvalidOperationException(
-                $"{Key} is not set. Set it (environment variable Licenzy__AdminToken) to a long random secret; the setup API needs it. "
-                + "Only the Development environment generates one for you.");
+            throw new InvalidSettingException(
+                $"{Key} is not set; in {builder.Environment.EnvironmentName} it must be a long random secret (environment variable "
+                + "Licenzy__AdminToken), which the setup API needs. Only the Development environment generates one for you.");
         }
 
         var dataPath = Path.GetFullPath(builder.Configuration["Licenzy:DataPath"] ?? "./data");

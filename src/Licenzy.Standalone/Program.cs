@@ -1,4 +1,5 @@
 using Licenzy.Api;
+using Licenzy.Infrastructure.Startup;
 using Licenzy.Ingest;
 using Licenzy.Sandbox;
 using Licenzy.Sandbox.Cli;
@@ -7,15 +8,17 @@ using Licenzy.Standalone;
 // Both apps in one process on embedded components: the README's run command.
 if (SandboxCli.Handles(args)) return await SandboxCli.RunAsync(args);
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddAdminTokenRule();
-builder.AddLicenzyApi();
-builder.AddLicenzyIngest();
-builder.AddLicenzySandbox();
+return await AppStart.RunAsync(() =>
+{
+    var builder = WebApplication.CreateBuilder(RunEnvironment.Options(args));
+    builder.AddAdminTokenRule();
+    builder.AddLicenzyApi();
+    builder.AddLicenzyIngest();
+    builder.AddLicenzySandbox();
 
-var app = builder.Build();
-app.MapLicenzyApi();
-app.MapLicenzyIngest();
-app.MapLicenzySandbox();
-await app.RunAsync();
-return 0;
+    var app = builder.Build();
+    app.MapLicenzyApi();
+    app.MapLicenzyIngest();
+    app.MapLicenzySandbox();
+    return app;
+});

@@ -1,16 +1,22 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Licenzy.Infrastructure.Secrets;
 
 namespace Licenzy.Deployment.Tests;
 
-/// <summary>Runs only where kubectl is installed; elsewhere it is reported as skipped, with the reason.</summary>
+/// <summary>
+/// Runs only where kubectl is installed; elsewhere it is reported as skipped, with the reason, also
+/// written into the test's name: `dotnet test` at its default verbosity names a skipped test but
+/// leaves out xunit's reason.
+/// </summary>
 public sealed class KubectlFactAttribute : FactAttribute
 {
-    public KubectlFactAttribute()
+    public KubectlFactAttribute([CallerMemberName] string test = "")
     {
-        if (OnPath("kubectl") is null)
-            Skip = "needs kubectl on PATH to build the kustomization; the kustomization's file list is checked without it";
+        if (OnPath("kubectl") is not null) return;
+        Skip = "needs kubectl on PATH to build the kustomization; the kustomization's file list is checked without it";
+        DisplayName = $"{test} (skipped: {Skip})";
     }
 
     public static string? OnPath(string tool) =>

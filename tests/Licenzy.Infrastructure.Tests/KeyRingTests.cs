@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Licenzy.Infrastructure.Secrets;
+using Licenzy.Infrastructure.Startup;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,7 +50,7 @@ public sealed class KeyRingTests : IDisposable
     [Fact]
     public void A_missing_certificate_file_stops_the_start_and_names_the_key()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Provider(Path.Combine(_folder.Path, "absent.pfx"), Password));
+        var error = Assert.Throws<InvalidSettingException>(() => Provider(Path.Combine(_folder.Path, "absent.pfx"), Password));
 
         Assert.Contains(SecretsRegistration.CertificatePathKey, error.Message);
         Assert.Contains("absent.pfx", error.Message);
@@ -60,7 +61,7 @@ public sealed class KeyRingTests : IDisposable
     {
         var certificate = WriteCertificate("ring.pfx", withPrivateKey: true);
 
-        var error = Assert.Throws<InvalidOperationException>(() => Provider(certificate, "not-the-password"));
+        var error = Assert.Throws<InvalidSettingException>(() => Provider(certificate, "not-the-password"));
 
         Assert.Contains(SecretsRegistration.CertificatePathKey, error.Message);
         Assert.Contains(SecretsRegistration.CertificatePasswordKey, error.Message);
@@ -71,7 +72,7 @@ public sealed class KeyRingTests : IDisposable
     {
         var certificate = WriteCertificate("public-only.pfx", withPrivateKey: false);
 
-        var error = Assert.Throws<InvalidOperationException>(() => Provider(certificate, Password));
+        var error = Assert.Throws<InvalidSettingException>(() => Provider(certificate, Password));
 
         Assert.Contains("no private key", error.Message);
     }

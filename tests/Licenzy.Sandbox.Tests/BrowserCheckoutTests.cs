@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Licenzy.Sandbox.Account;
 using Licenzy.Testing;
@@ -10,13 +11,16 @@ namespace Licenzy.Sandbox.Tests;
 /// <summary>
 /// Runs where Debian's <c>chromium</c> is on PATH (.ci/run installs it). Without it the test is
 /// skipped locally, with the reason, but in CI (<c>CI=true</c>) it runs and fails saying what is missing.
+/// The reason is also written into the test's name: `dotnet test` at its default verbosity names a
+/// skipped test but leaves out xunit's reason.
 /// </summary>
 public sealed class ChromiumFactAttribute : FactAttribute
 {
-    public ChromiumFactAttribute()
+    public ChromiumFactAttribute([CallerMemberName] string test = "")
     {
-        if (Chromium.Path is null && !Chromium.InCi)
-            Skip = "needs chromium on PATH (apt-get install chromium; .ci/run installs it); in CI this test fails instead";
+        if (Chromium.Path is not null || Chromium.InCi) return;
+        Skip = "needs chromium on PATH (apt-get install chromium; .ci/run installs it); in CI this test fails instead";
+        DisplayName = $"{test} (skipped: {Skip})";
     }
 }
 

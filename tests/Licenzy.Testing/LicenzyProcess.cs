@@ -14,6 +14,7 @@ public sealed class LicenzyProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _errorLines = new();
     private readonly SemaphoreSlim _newLine = new(0);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -25,26 +26,48 @@ public sealed class LicenzyProcess : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
+    /// <summary>Everything it wrote, standard output and standard error interleaved.</summary>
     public string Output => string.Join('\n', _lines);
+
+    /// <summary>The lines it wrote to standard error.</summary>
+    public IReadOnlyList<string> ErrorLines => [.. _errorLines];
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>
-    /// Starts <paramref name="app"/> (Licenzy.Standalone or Licenzy.Ingest) with these settings and
-    /// command-line <paramref name="arguments"/>; returns at once.
+    /// Starts <paramref name="app"/> (Licenzy.Standalone, Licenzy.Api or Licenzy.Ingest) from its
+    /// build output with these settings and command-line <paramref name="arguments"/>; returns at
+    /// once. A null <paramref name="environment"/> names none, so the app picks its own default.
     /// </summary>
-    public static LicenzyProcess Start(string app, string environment, IReadOnlyDictionary<string, string?> settings, params string[] arguments)
+    public static LicenzyProcess Start(string app, string? environment, IReadOnlyDictionary<string, string?> settings, params string[] arguments) =>
+        Start(new ProcessStartInfo("dotnet", [BuiltAssembly(app), .. arguments]) { WorkingDirectory = Path.GetTempPath() }, environment, settings);
+
+    /// <summary>
+    /// Starts <paramref name="project"/> (a folder under src/) the README's way, with
+    /// <c>dotnet run</c> and so with its launch profile, from the build the tests use (--no-build).
+    /// </summary>
+    public static LicenzyProcess StartWithDotnetRun(string repositoryRoot, string project, string? environment, IReadOnlyDictionary<string, string?> settings)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name;
+        var start = new ProcessStartInfo("dotnet", ["run", "--no-build", "--configuration", configuration, "--project", Path.Combine("src", project)])
+        {
+            WorkingDirectory = repositoryRoot,
+        };
+        return Start(start, environment, settings);
+    }
+
+    private static LicenzyProcess Start(ProcessStartInfo start, string? environment, IReadOnlyDictionary<string, string?> settings)
     {
         var port = FreePort();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
-        var start = new ProcessStartInfo("dotnet", [BuiltAssembly(app), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        // Only what the test names: not an environment this test run happens to have.
+        start.Environment.Remove("DOTNET_ENVIRONMENT");
+        start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        start.Environment.Remove("DOTNET_LAUNCH_PROFILE");
+        if (environment is not null) start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
         start.Environment["Urls"] = baseUrl.AbsoluteUri.TrimEnd('/');
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
@@ -53,7 +76,11 @@ public sealed class LicenzyProcess : IAsyncDisposable
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var running = new LicenzyProcess(process, baseUrl);
         process.OutputDataReceived += (_, e) => running.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => running.Add(e.Data);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) running._errorLines.Enqueue(e.Data);
+            running.Add(e.Data);
+        };
         process.Exited += (_, _) => running._exited.TrySetResult();
         process.Start();
         process.BeginOutputReadLine();

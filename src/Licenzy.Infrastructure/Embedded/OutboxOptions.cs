@@ -30,13 +30,13 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
     {
         var failures = new List<string>();
         if (options.LeaseDuration <= TimeSpan.Zero)
-            failures.Add($"{OutboxOptions.SectionName}:LeaseDuration must be a positive time span.");
+            failures.Add($"{OutboxOptions.SectionName}:LeaseDuration is {options.LeaseDuration}; it must be a positive time span.");
         if (options.MaxAttempts < 1)
-            failures.Add($"{OutboxOptions.SectionName}:MaxAttempts must be at least 1.");
+            failures.Add($"{OutboxOptions.SectionName}:MaxAttempts is {options.MaxAttempts}; it must be at least 1.");
         if (options.MaxConcurrentDeliveries < 1)
-            failures.Add($"{OutboxOptions.SectionName}:MaxConcurrentDeliveries must be at least 1.");
+            failures.Add($"{OutboxOptions.SectionName}:MaxConcurrentDeliveries is {options.MaxConcurrentDeliveries}; it must be at least 1.");
         if (options.PollInterval <= TimeSpan.Zero)
-            failures.Add($"{OutboxOptions.SectionName}:PollInterval must be a positive time span.");
+            failures.Add($"{OutboxOptions.SectionName}:PollInterval is {options.PollInterval}; it must be a positive time span.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Licenzy.Infrastructure.Startup;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,7 +36,7 @@ public static class SecretsRegistration
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
-            throw new InvalidOperationException($"{CertificatePathKey}: there is no file at '{fullPath}'.");
+            throw new InvalidSettingException($"{CertificatePathKey}: there is no file at '{fullPath}'.");
         X509Certificate2 certificate;
         try
         {
@@ -43,14 +44,14 @@ public static class SecretsRegistration
         }
         catch (CryptographicException e)
         {
-            throw new InvalidOperationException(
+            throw new InvalidSettingException(
                 $"{CertificatePathKey}: '{fullPath}' could not be read as a PKCS #12 (.pfx) file with the password in " +
-                $"{CertificatePasswordKey} ({e.Message}).", e);
+                $"{CertificatePasswordKey} ({e.Message}).");
         }
         if (!certificate.HasPrivateKey)
         {
             certificate.Dispose();
-            throw new InvalidOperationException(
+            throw new InvalidSettingException(
                 $"{CertificatePathKey}: '{fullPath}' holds no private key; the key ring could be encrypted with it but never read back.");
         }
         return certificate;
