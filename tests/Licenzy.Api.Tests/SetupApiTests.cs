@@ -148,6 +148,24 @@ public abstract class SetupApiTests(ILicenzyHost app)
         Assert.Equal(1, pass.GetProperty("duration_days").GetInt32());
         Assert.Equal(7, pass.GetProperty("grace_period_days").GetInt32());
         Assert.Equal(0, pass.GetProperty("payment_failure_grace_days").GetInt32());
+        Assert.Equal(JsonValueKind.Null, pass.GetProperty("name").ValueKind);
+        Assert.False(pass.GetProperty("issue_license").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_product_with_a_name_and_issue_license_is_a_license_policy_kept_as_defined()
+    {
+        var tenant = await TestTenant.CreateAsync(app, products: false);
+
+        var created = await tenant.DefineProductAsync(
+            new { code = "STARTER", kind = "subscription", name = "Starter Plan", issue_license = true, features = new[] { "export" } }, "recurring");
+        var listed = (await (await tenant.Admin.GetAsync($"{tenant.ModePath}/products")).OkJsonAsync()).GetProperty("products")[0];
+
+        foreach (var product in new[] { created, listed })
+        {
+            Assert.Equal("Starter Plan", product.GetProperty("name").GetString());
+            Assert.True(product.GetProperty("issue_license").GetBoolean());
+        }
     }
 
     [Theory]
@@ -185,6 +203,10 @@ public abstract class SetupApiTests(ILicenzyHost app)
     [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"prod_1\"}", "stripe_price_id")]
     [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\", \"features\": \"export\"}", "features")]
     [InlineData("{\"kind\": \"subscription\", \"stripe_price_id\": \"price_1\"}", "code")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\", \"name\": \"   \"}", "name")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\", \"name\": 7}", "name")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\", \"issue_license\": \"yes\"}", "issue_license")]
+    [InlineData("{\"code\": \"PRO\", \"kind\": \"subscription\", \"stripe_price_id\": \"price_1\", \"issue_license\": 1}", "issue_license")]
     public async Task Invalid_product_definitions_name_the_field(string body, string field)
     {
         var tenant = await TestTenant.CreateAsync(app, products: false);

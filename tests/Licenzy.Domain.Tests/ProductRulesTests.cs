@@ -21,6 +21,7 @@ public class ProductRulesTests
     [InlineData("payment_failure_grace_days")]
     [InlineData("features")]
     [InlineData("stripe_price_id")]
+    [InlineData("name")]
     public void Each_rule_names_its_field(string field)
     {
         var product = field switch
@@ -31,6 +32,7 @@ public class ProductRulesTests
             "grace_period_days" => Products.Pro with { GracePeriodDays = 5 },
             "payment_failure_grace_days" => Products.Pro with { PaymentFailureGraceDays = -1 },
             "features" => Products.Pro with { Features = ["ok", "not ok"] },
+            "name" => Products.Pro with { Name = "" },
             _ => Products.Pro with { StripePriceId = "prod_123" },
         };
 
@@ -230,5 +232,25 @@ public class ProductRuleLimitsTests
     public void A_product_bought_with_the_defaults_keeps_a_week_of_grace()
     {
         Assert.Equal(7, new Product { Code = "PRO", Kind = ProductKind.Subscription, StripePriceId = "price_pro" }.GracePeriodDays);
+    }
+
+    [Theory]
+    [InlineData("Starter Plan", true)]
+    [InlineData("É", true)]
+    [InlineData("", false)]
+    [InlineData("   ", false)]
+    [InlineData("Tab\there", false)]
+    [InlineData("Line\nbreak", false)]
+    public void A_name_is_some_visible_text_without_control_characters(string name, bool valid)
+    {
+        Assert.Equal(valid, ProductRules.Validate(Products.Pro with { Name = name }).Count == 0);
+    }
+
+    [Fact]
+    public void A_name_is_at_most_128_characters_and_may_be_left_out()
+    {
+        Assert.Empty(ProductRules.Validate(Products.Pro with { Name = new string('n', 128) }));
+        Assert.Contains(ProductRules.Validate(Products.Pro with { Name = new string('n', 129) }), error => error.Field == "name");
+        Assert.Empty(ProductRules.Validate(Products.Pro with { Name = null }));
     }
 }

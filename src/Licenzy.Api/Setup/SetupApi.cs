@@ -103,6 +103,8 @@ public static class SetupApi
         var kindText = body.String("kind", required: true, maxLength: 32);
         var priceId = body.String("stripe_price_id", required: true, maxLength: 255);
         var features = body.StringArray("features", ProductRules.MaxFeatures, 64);
+        var name = body.String("name", required: false, maxLength: ProductRules.MaxNameLength);
+        var issueLicense = body.Boolean("issue_license");
         var usageUnits = body.Integer("usage_units", required: false, long.MinValue, long.MaxValue);
         var durationDays = body.Integer("duration_days", required: false, int.MinValue, int.MaxValue);
         var graceDays = body.Integer("grace_period_days", required: false, int.MinValue, int.MaxValue);
@@ -114,7 +116,8 @@ public static class SetupApi
 
         var product = new Product
         {
-            Code = code!, Kind = kind, StripePriceId = priceId!, Features = features, UsageUnits = usageUnits,
+            Code = code!, Kind = kind, StripePriceId = priceId!, Features = features, Name = name, IssueLicense = issueLicense ?? false,
+            UsageUnits = usageUnits,
             DurationDays = (int?)durationDays, GracePeriodDays = (int?)graceDays ?? ProductRules.DefaultGracePeriodDays,
             PaymentFailureGraceDays = (int?)failureGraceDays ?? 0, CreatedAt = clock.GetUtcNow(),
         };

@@ -12,6 +12,12 @@ public sealed record Product
     public required string StripePriceId { get; init; }
     public IReadOnlyList<string> Features { get; init; } = [];
 
+    /// <summary>The name buyers see (a license's policy name); null when the tenant gave none.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Whether each purchase provisions a license key: the product is a license policy.</summary>
+    public bool IssueLicense { get; init; }
+
     /// <summary>Units a usage pack grants; null for other kinds.</summary>
     public long? UsageUnits { get; init; }
 

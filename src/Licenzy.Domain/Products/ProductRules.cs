@@ -11,6 +11,7 @@ public static partial class ProductRules
     public const int MaxDurationDays = 3650;
     public const long MaxUsageUnits = 1_000_000_000;
     public const int MaxFeatures = 100;
+    public const int MaxNameLength = 128;
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\z")]
     private static partial Regex CodePattern();
@@ -32,6 +33,8 @@ public static partial class ProductRules
             errors.Add(("code", "must be 1-64 characters of A-Z a-z 0-9 _ . -, start with a letter or digit, and not be a Stripe price id"));
         if (!PricePattern().IsMatch(product.StripePriceId))
             errors.Add(("stripe_price_id", "must be a Stripe price id (price_...)"));
+        if (product.Name is { } name && (name.Trim().Length == 0 || name.Length > MaxNameLength || name.Any(char.IsControl)))
+            errors.Add(("name", $"must be 1-{MaxNameLength} characters, not only spaces, without control characters"));
         if (product.Features.Count > MaxFeatures)
             errors.Add(("features", $"at most {MaxFeatures} features"));
         foreach (var feature in product.Features)

@@ -183,6 +183,15 @@ public sealed class JsonBody
         return number;
     }
 
+    /// <summary>A true/false field; null when absent or null.</summary>
+    public bool? Boolean(string name)
+    {
+        if (Element(name) is not { } value) return null;
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
+        AddError(name, "must be true or false");
+        return null;
+    }
+
     /// <summary>An array of strings; empty when absent.</summary>
     public IReadOnlyList<string> StringArray(string name, int maxItems, int maxLength)
     {
