@@ -53,36 +53,32 @@ public static class JsonRules
     }
 
     /// <summary>
-    /// The JSON path of the first string or member name in <paramref name="element"/> that is not
-    /// valid UTF-8 or holds an unpaired surrogate escape; null when there is none.
+    /// Whether every string and member name in <paramref name="element"/> is valid UTF-8 without an
+    /// unpaired surrogate escape. Only a yes or no: <see cref="Describe"/> finds where, when it is no.
     /// </summary>
-    public static string? FindInvalidText(JsonElement element, string path = "$")
+    private static bool IsValidText(JsonElement element)
     {
+        // foreach, not LINQ: no boxed enumerator on every request body.
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return IsValidText(JsonMarshal.GetRawUtf8Value(element)) ? null : path;
+                return IsValidText(JsonMarshal.GetRawUtf8Value(element));
             case JsonValueKind.Object:
                 foreach (var member in element.EnumerateObject())
                 {
-                    if (!IsValidText(JsonMarshal.GetRawUtf8PropertyName(member))) return path + " (a member name)";
-                    if (FindInvalidText(member.Value, "") is { } inner) return path + Member(member.Name) + inner;
+                    if (!IsValidText(JsonMarshal.GetRawUtf8PropertyName(member)) || !IsValidText(member.Value)) return false;
                 }
-                return null;
+                return true;
             case JsonValueKind.Array:
-                var index = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (FindInvalidText(item, "") is { } inner) return $"{path}[{index}]{inner}";
-                    index++;
+                    if (!IsValidText(item)) return false;
                 }
-                return null;
+                return true;
             default:
-                return null;
+                return true;
         }
     }
-
-    private static bool IsValidText(JsonElement element) => FindInvalidText(element) is null;
 
     /// <summary>
     /// Raw (still escaped) string bytes: valid UTF-8, and every <c>\uD800-\uDBFF</c> escape followed

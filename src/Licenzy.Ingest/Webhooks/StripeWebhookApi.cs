@@ -55,7 +55,7 @@ public static class StripeWebhookApi
         }
 
         // A problem inside data.object is kept and dead-lettered by the Api (Stripe signed it; a retry
-        // would not mend it); one in the envelope means there is no event to keep.
+        // would not mend it); one in the envelope (the id and type among it) means there is no event to keep.
         using (JsonRules.Parse(new System.Buffers.ReadOnlySequence<byte>(payload), out var problem, JsonRules.StripeEventMaxDepth))
         {
             if (problem is not null && !problem.IsWithin("$.data"))
@@ -70,8 +70,6 @@ public static class StripeWebhookApi
         {
             return new ApiError(400, "invalid_event", "Not a Stripe event", $"The body is not a Stripe event: {e.Message}").ToResult();
         }
-        if (!Utf8.IsValidText(stripeEvent.Id) || !Utf8.IsValidText(stripeEvent.Type))
-            return new ApiError(400, "invalid_event", "Not a Stripe event", "The event's id or type is not valid Unicode text.").ToResult();
         if (stripeEvent.Livemode != (parsedMode == Mode.Live))
         {
             return new ApiError(400, "livemode_mismatch", "Event from the other mode",
@@ -94,20 +92,6 @@ public static class StripeWebhookApi
     private static class Utf8
     {
         private static readonly System.Text.UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-        /// <summary>Text that can be written back as UTF-8 (no unpaired surrogate), as every stored key must be.</summary>
-        public static bool IsValidText(string text)
-        {
-            try
-            {
-                Strict.GetByteCount(text);
-                return true;
-            }
-            catch (System.Text.EncoderFallbackException)
-            {
-                return false;
-            }
-        }
 
         public static bool TryDecode(byte[] bytes, out string text)
         {
