@@ -11,9 +11,10 @@ internal sealed class Events(Product product, string subscriptionId = "sub_1")
 
     public string Id() => $"evt_{++_next}";
 
-    public CheckoutCompleted Checkout(DateTimeOffset at, string session = "cs_1", CheckoutPayment payment = CheckoutPayment.Paid, string? paymentIntent = null) => new()
+    public CheckoutCompleted Checkout(DateTimeOffset at, string session = "cs_1", CheckoutPayment payment = CheckoutPayment.Paid, string? paymentIntent = null,
+        string? email = "buyer@example.com") => new()
     {
-        EventId = Id(), OccurredAt = at, Product = product, CheckoutSessionId = session, Payment = payment,
+        EventId = Id(), OccurredAt = at, Product = product, CheckoutSessionId = session, Payment = payment, CustomerEmail = email,
         SubscriptionId = product.Kind == ProductKind.Subscription ? subscriptionId : null,
         PaymentIntentId = paymentIntent ?? (product.Kind == ProductKind.Subscription ? null : "pi_" + session),
     };

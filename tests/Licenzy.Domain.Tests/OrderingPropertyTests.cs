@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Licenzy.Domain.Billing;
 using Licenzy.Domain.Entitlements;
+using Licenzy.Domain.Licenses;
 using Licenzy.Domain.Products;
 using Licenzy.Domain.Subjects;
 using Licenzy.Domain.Usage;
@@ -77,6 +78,33 @@ public class OrderingPropertyTests
     }
 
     [Fact]
+    public void The_generator_takes_licenses_through_every_status_and_each_follows_its_entitlement()
+    {
+        var seen = new HashSet<LicenseStatus>();
+        for (var seed = 1; seed <= Lifecycles; seed++)
+        {
+            var events = Lifecycle.Generate(new Random(seed));
+            var state = ApplyAll(events);
+            var at = events.Max(e => e.OccurredAt);
+            foreach (var license in state.Licenses)
+            {
+                var entitlement = state.Find(license.EntitlementId)!;
+                var now = license.Evaluate(entitlement, at);
+                seen.Add(now.Status);
+                // Valid exactly when its entitlement is available, unless its own payment was taken back.
+                if (now.Status != LicenseStatus.Revoked) Assert.Equal(entitlement.Evaluate(at).Available, now.Valid);
+                else Assert.False(now.Valid);
+            }
+            // One license per paid purchase of a license-issuing product, and none for anything else.
+            var paid = state.Entitlements.Where(e => e.IssueLicense)
+                .SelectMany(e => e.Purchases.Where(p => p.State == PurchaseState.Paid).Select(p => License.IdFor(e.Id, p.CheckoutSessionId)));
+            Assert.Equal(paid.Order(StringComparer.Ordinal), state.Licenses.Select(l => l.Id));
+        }
+        // Pending needs a paid purchase whose subscription Stripe later calls incomplete: LicenseTests has it.
+        Assert.Equal([LicenseStatus.Active, LicenseStatus.Suspended, LicenseStatus.Expired, LicenseStatus.Revoked], seen.Order());
+    }
+
+    [Fact]
     public void Available_until_agrees_with_evaluate_at_every_instant_of_every_state_on_the_way()
     {
         var checkedStates = 0;
@@ -142,8 +170,11 @@ public class OrderingPropertyTests
         return state;
     }
 
-    /// <summary>The entitlements as stored; the version and the remembered event ids are about delivery, not state.</summary>
-    private static string Canonical(SubjectState state) => JsonSerializer.Serialize(state.Entitlements);
+    /// <summary>
+    /// The entitlements and licenses as stored; the version and the remembered event ids are about
+    /// delivery, not state. (A license's status and dates derive from its entitlement.)
+    /// </summary>
+    private static string Canonical(SubjectState state) => JsonSerializer.Serialize(new { state.Entitlements, state.Licenses });
 
     private static string Describe(BillingEvent e) => $"  {e.OccurredAt:MM-dd HH:mm:ss} {e.EventId} {e.GetType().Name} {e switch
     {
@@ -175,8 +206,8 @@ public class OrderingPropertyTests
         {
             var lifecycle = new Lifecycle(random);
             if (random.Next(4) > 0) lifecycle.Subscription();
-            if (random.Next(3) == 0) lifecycle.OneTime(Products.DayPass with { DurationDays = random.Next(1, 4) });
-            if (random.Next(3) == 0) lifecycle.OneTime(Products.Credits);
+            if (random.Next(3) == 0) lifecycle.OneTime(Products.DayPass with { DurationDays = random.Next(1, 4), IssueLicense = random.Next(2) == 0 });
+            if (random.Next(3) == 0) lifecycle.OneTime(Products.Credits with { IssueLicense = random.Next(2) == 0 });
             if (lifecycle._events.Count == 0) lifecycle.OneTime(Products.Credits);
             return lifecycle._events;
         }
@@ -185,6 +216,7 @@ public class OrderingPropertyTests
         {
             var product = Products.Pro with
             {
+                IssueLicense = random.Next(2) == 0,
                 GracePeriodDays = ProductRules.AllowedGracePeriodDays[random.Next(4)],
                 PaymentFailureGraceDays = random.Next(3) == 0 ? random.Next(1, 8) : 0,
             };

@@ -42,6 +42,9 @@ public abstract record CheckoutEvent : BillingEvent
 {
     public required string CheckoutSessionId { get; init; }
     public string? PaymentIntentId { get; init; }
+
+    /// <summary>The buyer's email from the session's customer details, when there is one.</summary>
+    public string? CustomerEmail { get; init; }
 }
 
 /// <summary><c>checkout.session.completed</c>.</summary>

@@ -1,4 +1,5 @@
 using Licenzy.Domain.Entitlements;
+using Licenzy.Domain.Licenses;
 using Licenzy.Domain.Products;
 using Licenzy.Domain.Subjects;
 
@@ -47,6 +48,7 @@ public static class BillingLifecycle
         }
 
         entitlement.Recompute();
+        Licensing.Provision(state);
         state.Version++;
         return true;
     }
@@ -65,6 +67,13 @@ public static class BillingLifecycle
         if (e.PaymentIntentId is not null && purchase.PaymentIntentId != e.PaymentIntentId)
         {
             purchase.PaymentIntentId = e.PaymentIntentId;
+            changed = true;
+        }
+        // Every event of one session carries the same customer details; should two ever differ, the
+        // ordinally first is kept, so the outcome does not depend on which came first.
+        if (e.CustomerEmail is not null && (purchase.Email is null || string.CompareOrdinal(e.CustomerEmail, purchase.Email) < 0))
+        {
+            purchase.Email = e.CustomerEmail;
             changed = true;
         }
         if (reached > purchase.State || (reached == purchase.State && EarlierReport(e.OccurredAt, noPaymentRequired, purchase)))

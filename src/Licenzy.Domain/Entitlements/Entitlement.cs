@@ -26,6 +26,12 @@ public sealed class Entitlement
     public int GracePeriodDays { get; init; }
     public int PaymentFailureGraceDays { get; init; }
 
+    /// <summary>Whether each paid purchase provisions a license (the product was a license policy when bought).</summary>
+    public bool IssueLicense { get; init; }
+
+    /// <summary>The product's display name when bought: a license's policy name.</summary>
+    public string? PolicyName { get; init; }
+
     // Derived from the facts below by Recompute; stored so that reads need no work.
 
     /// <summary>The stored status; time may move it on (see <see cref="Evaluate"/>).</summary>
@@ -69,6 +75,8 @@ public sealed class Entitlement
         UsageUnits = product.UsageUnits,
         GracePeriodDays = product.GracePeriodDays,
         PaymentFailureGraceDays = product.PaymentFailureGraceDays,
+        IssueLicense = product.IssueLicense,
+        PolicyName = product.Name,
     };
 
     /// <summary>

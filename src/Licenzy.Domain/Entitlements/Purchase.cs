@@ -18,4 +18,7 @@ public sealed class Purchase
 
     /// <summary>Paid with nothing to pay: a subscription that starts with a trial.</summary>
     public bool NoPaymentRequired { get; set; }
+
+    /// <summary>The buyer's email from the Checkout Session (its customer details), when Stripe gave one.</summary>
+    public string? Email { get; set; }
 }

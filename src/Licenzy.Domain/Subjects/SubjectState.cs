@@ -1,9 +1,10 @@
 using Licenzy.Domain.Entitlements;
+using Licenzy.Domain.Licenses;
 
 namespace Licenzy.Domain.Subjects;
 
 /// <summary>
-/// A subject's whole commercial state: its entitlements, their usage, and its version. One
+/// A subject's whole commercial state: its entitlements, their usage, their licenses, and its version. One
 /// document per (tenant, mode, subject), written only by that subject's actor.
 /// </summary>
 public sealed class SubjectState
@@ -18,12 +19,17 @@ public sealed class SubjectState
 
     public List<Entitlement> Entitlements { get; set; } = [];
 
+    /// <summary>License keys provisioned for purchases of license-issuing products, in id order.</summary>
+    public List<License> Licenses { get; set; } = [];
+
     /// <summary>Ids of the billing events already applied, newest last.</summary>
     public List<string> AppliedEventIds { get; set; } = [];
 
     public static SubjectState Empty(string subjectRef) => new() { SubjectRef = subjectRef };
 
     public Entitlement? Find(string entitlementId) => Entitlements.Find(e => e.Id == entitlementId);
+
+    public License? FindLicense(string licenseId) => Licenses.Find(l => l.Id == licenseId);
 
     internal void RememberEvent(string eventId)
     {
