@@ -2,6 +2,7 @@ using Licenzy.Api.Access;
 using Licenzy.Api.Billing;
 using Licenzy.Api.Checkout;
 using Licenzy.Api.Http;
+using Licenzy.Api.Licenses;
 using Licenzy.Api.Reads;
 using Licenzy.Api.Setup;
 using Licenzy.Api.Subjects;
@@ -35,6 +36,8 @@ public static class ApiApp
         services.AddHostedService<AccessIndexLoader>();
         services.AddHealthChecks().AddCheck<AccessIndexHealthCheck>("access-index");
         services.AddSingleton<SubjectReader>();
+        services.AddSingleton<LicenseKeys>();
+        services.AddSingleton<LicenseReader>();
         services.AddSingleton<SubjectMemory>();
         services.AddSingleton<UsageQueue>();
         services.AddSingleton<DeadLetters>();
@@ -53,6 +56,7 @@ public static class ApiApp
         runtime.MapCheckoutApi();
         runtime.MapAccessApi();
         runtime.MapUsageApi();
+        runtime.MapLicensesApi();
         app.MapSetupApi();
         return app;
     }

@@ -44,6 +44,12 @@ public static class StateKeys
     /// <summary>Who a Stripe payment (payment intent) belongs to, so refunds and disputes find their purchase.</summary>
     public static string Payment(string tenantId, Mode mode, string paymentIntentId) => $"payment|{tenantId}|{mode.ToWire()}|{paymentIntentId}";
 
+    /// <summary>Which subject holds a license, found by the hash of its key: the key itself is stored only encrypted.</summary>
+    public static string LicenseByKeyHash(string tenantId, Mode mode, string keyHash) => $"licensekey|{tenantId}|{mode.ToWire()}|{keyHash}";
+
+    /// <summary>Which subject holds a license, found by its id.</summary>
+    public static string License(string tenantId, Mode mode, string licenseId) => $"license|{tenantId}|{mode.ToWire()}|{licenseId}";
+
     public static string DeadLetters(string tenantId, Mode mode) => $"deadletters|{tenantId}|{mode.ToWire()}";
 
     /// <summary>A received Stripe event, in the event store: written once per event id.</summary>

@@ -26,6 +26,7 @@ public abstract class RequestRuleTests(ILicenzyHost app)
             [new("subject_ref", $"\"{Subject}\""), new("product_code", $"\"{TestTenant.Credits}\""), new("success_url", "\"https://app.example/thanks\"")]),
         new("access check", HttpMethod.Post, false, _ => "/v1/access/check", [new("subject_ref", $"\"{Subject}\""), new("feature", "\"export\"")]),
         new("consume", HttpMethod.Post, false, _ => "/v1/usage/consume", [new("subject_ref", $"\"{Subject}\""), new("units", "1")], Idempotent: true),
+        new("validate license", HttpMethod.Post, false, _ => "/v1/licenses/validate", [new("key", "\"LZ-0000\""), new("feature", "\"export\"")]),
         new("create tenant", HttpMethod.Post, true, _ => "/v1/admin/tenants", [new("name", "\"Acme\"")]),
         new("connect stripe", HttpMethod.Put, true, t => $"{t.ModePath}/stripe",
             [new("secret_key", "\"sk_test_abcdefghijklmnopqrstuvwx\""), new("webhook_secret", "\"whsec_abcdefghijklmnopqrstuvwxyz012345\"")]),

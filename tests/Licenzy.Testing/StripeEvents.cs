@@ -16,14 +16,17 @@ public static class StripeEvents
 
     public static string CheckoutSession(
         string type, string eventId, DateTimeOffset created, StandInCheckoutSession session, string paymentStatus,
-        bool livemode = false, string? subscriptionId = null, string? paymentIntentId = null) =>
+        bool livemode = false, string? subscriptionId = null, string? paymentIntentId = null, string? customerEmail = DefaultEmail) =>
         CheckoutSession(type, eventId, created, session.Id, session.Metadata, session.Mode, paymentStatus, livemode,
-            subscriptionId, paymentIntentId, session.ClientReferenceId);
+            subscriptionId, paymentIntentId, session.ClientReferenceId, customerEmail);
+
+    /// <summary>The buyer's email in the Checkout Sessions these builders make, unless a test gives another.</summary>
+    public const string DefaultEmail = "buyer@example.com";
 
     public static string CheckoutSession(
         string type, string eventId, DateTimeOffset created, string sessionId, IReadOnlyDictionary<string, string> metadata,
         string mode, string paymentStatus, bool livemode = false, string? subscriptionId = null, string? paymentIntentId = null,
-        string? clientReferenceId = null)
+        string? clientReferenceId = null, string? customerEmail = DefaultEmail)
     {
         var metadataObject = new JsonObject();
         foreach (var (key, value) in metadata) metadataObject[key] = value;
@@ -36,6 +39,7 @@ public static class StripeEvents
             ["created"] = created.ToUnixTimeSeconds(),
             ["currency"] = "usd",
             ["customer"] = "cus_M5wW9RPFk9xNZ5",
+            ["customer_details"] = customerEmail is null ? null : new JsonObject { ["email"] = customerEmail, ["name"] = "Ada Buyer" },
             ["livemode"] = livemode,
             ["metadata"] = metadataObject,
             ["mode"] = mode,

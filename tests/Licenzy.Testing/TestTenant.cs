@@ -102,11 +102,12 @@ public sealed class TestTenant
     }
 
     /// <summary>Buys a product the whole way: checkout, then Stripe's signed event; waits until it is applied.</summary>
-    public async Task<StandInCheckoutSession> BuyAsync(string subjectRef, string productCode, string paymentStatus = "paid")
+    public async Task<StandInCheckoutSession> BuyAsync(string subjectRef, string productCode, string paymentStatus = "paid",
+        string? email = StripeEvents.DefaultEmail)
     {
         var session = await StartCheckoutAsync(subjectRef, productCode);
         await DeliverAsync(StripeEvents.CheckoutSession("checkout.session.completed", NextEventId(), App.Clock.GetUtcNow(), session,
-            paymentStatus, livemode: Mode == "live"));
+            paymentStatus, livemode: Mode == "live", customerEmail: email));
         return session;
     }
 

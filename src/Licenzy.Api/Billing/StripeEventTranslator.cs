@@ -60,7 +60,7 @@ public sealed class StripeEventTranslator(ProductCatalog catalog, PaymentIndex p
             StripeEventTypes.CheckoutSessionCompleted => new CheckoutCompleted
             {
                 EventId = stripeEvent.Id, OccurredAt = stripeEvent.Created, Product = product!, CheckoutSessionId = session.Id,
-                SubscriptionId = session.SubscriptionId, PaymentIntentId = session.PaymentIntentId,
+                SubscriptionId = session.SubscriptionId, PaymentIntentId = session.PaymentIntentId, CustomerEmail = session.CustomerEmail,
                 Payment = session.PaymentStatus switch
                 {
                     "paid" => CheckoutPayment.Paid,
@@ -71,12 +71,12 @@ public sealed class StripeEventTranslator(ProductCatalog catalog, PaymentIndex p
             StripeEventTypes.AsyncPaymentSucceeded => new CheckoutAsyncPaymentSucceeded
             {
                 EventId = stripeEvent.Id, OccurredAt = stripeEvent.Created, Product = product!, CheckoutSessionId = session.Id,
-                SubscriptionId = session.SubscriptionId, PaymentIntentId = session.PaymentIntentId,
+                SubscriptionId = session.SubscriptionId, PaymentIntentId = session.PaymentIntentId, CustomerEmail = session.CustomerEmail,
             },
             _ => new CheckoutAsyncPaymentFailed
             {
                 EventId = stripeEvent.Id, OccurredAt = stripeEvent.Created, Product = product!, CheckoutSessionId = session.Id,
-                SubscriptionId = session.SubscriptionId, PaymentIntentId = session.PaymentIntentId,
+                SubscriptionId = session.SubscriptionId, PaymentIntentId = session.PaymentIntentId, CustomerEmail = session.CustomerEmail,
             },
         };
         if (product!.Kind == ProductKind.Subscription && session.SubscriptionId is null && session.PaymentStatus == "paid")

@@ -1,4 +1,5 @@
 using Licenzy.Api.Idempotency;
+using Licenzy.Api.Licenses;
 using Licenzy.Api.Usage;
 using Licenzy.Domain;
 using Licenzy.Domain.Billing;
@@ -17,8 +18,8 @@ namespace Licenzy.Api.Subjects;
 /// from it, and spends a new idempotency key without looking it up first: the insert refuses a key
 /// that exists, and the turn is then taken again from the store.
 /// </summary>
-public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader readers, SubjectMemory memory, TimeProvider clock,
-    ILogger<SubjectWriter> log)
+public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader readers, SubjectMemory memory, LicenseKeys licenseKeys,
+    TimeProvider clock, ILogger<SubjectWriter> log)
 {
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
@@ -34,7 +35,9 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
 
             // Not kept either when written: billing events come a few times in a subject's life, and
             // keeping every buyer's document made memory grow with the number of buyers.
-            if (await TryWriteAsync(subject, [Document(subject, state, stored)], state, keep: false, ct))
+            var writes = new List<StateOperation> { Document(subject, state, stored) };
+            IssueLicenseKeys(subject, state, writes);
+            if (await TryWriteAsync(subject, writes, state, keep: false, ct))
             {
                 log.LogInformation("Applied {EventType} {EventId} to a subject of tenant {TenantId} ({Mode}); version {Version}",
                     request.Event.GetType().Name, request.Event.EventId, subject.TenantId, subject.Mode, state.Version);
@@ -97,6 +100,25 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
                 return new ConsumeBatchResult(results);
             }
             assumeNewKeys = false;
+        }
+    }
+
+    /// <summary>
+    /// Gives each license the change provisioned its key, and indexes it by key hash and by id in
+    /// the same transaction, so a committed license can always be found. A write that loses its
+    /// race is taken again from the store, and makes new keys then: none of these was ever shown.
+    /// </summary>
+    private void IssueLicenseKeys(SubjectKey subject, SubjectState state, List<StateOperation> writes)
+    {
+        foreach (var license in state.Licenses)
+        {
+            if (license.HasKey) continue;
+            var issued = licenseKeys.Issue();
+            license.KeyHash = issued.Hash;
+            license.ProtectedKey = issued.ProtectedKey;
+            var holder = new LicenseHolder(subject.SubjectRef, license.Id);
+            writes.Add(new StateOperation.Upsert(StateKeys.LicenseByKeyHash(subject.TenantId, subject.Mode, issued.Hash), holder, MustNotExist: true));
+            writes.Add(new StateOperation.Upsert(StateKeys.License(subject.TenantId, subject.Mode, license.Id), holder, MustNotExist: true));
         }
     }
 
