@@ -37,7 +37,7 @@ public sealed partial class BenchRun : IAsyncDisposable
     }
 
     /// <summary>The names `--only` takes, in the order they run.</summary>
-    public static readonly string[] Scenarios = ["access", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "million"];
+    public static readonly string[] Scenarios = ["access", "validate", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "million"];
 
     private string[] Subjects { get; set; } = [];
 
@@ -90,6 +90,7 @@ public sealed partial class BenchRun : IAsyncDisposable
             return;
         }
         if (_settings.Runs("access")) await AccessCheckAsync();
+        if (_settings.Runs("validate")) await ValidateLicenseAsync();
         if (_settings.Runs("customer-access")) await CustomerAccessAsync();
         if (_settings.Runs("webhook-allowed")) await WebhookToAllowedAsync();
         if (_settings.Runs("ingest")) await WebhookIngestAsync();

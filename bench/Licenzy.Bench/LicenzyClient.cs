@@ -56,6 +56,7 @@ public sealed class BenchTenant
         await SendAsync(http, HttpMethod.Post, $"{modePath}/products", new
         {
             code = BenchProducts.Pack, kind = "usage_pack", stripe_price_id = "price_pack_bench", usage_units = BenchProducts.PackUnits,
+            name = "Bench pack", issue_license = true,
         });
         await SendAsync(http, HttpMethod.Post, $"{modePath}/products", new
         {
@@ -76,6 +77,10 @@ public sealed class BenchTenant
 
     public byte[] AccessCheck(string subject) =>
         WireRequest.PostJson("/v1/access/check", $"{{\"subject_ref\":\"{subject}\"}}", ApiKey);
+
+    public byte[] Licenses(string subject) => WireRequest.Get($"/v1/licenses?subject_ref={subject}", ApiKey);
+
+    public byte[] ValidateLicense(string key) => WireRequest.PostJson("/v1/licenses/validate", $"{{\"key\":\"{key}\"}}", ApiKey);
 
     public byte[] CustomerAccess(string subject) => WireRequest.Get($"/v1/customer/access/{subject}", ApiKey);
 
