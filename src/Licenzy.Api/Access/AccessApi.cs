@@ -45,7 +45,22 @@ public static class AccessApi
         IReadOnlyList<string> Features, long? UsageRemaining, DateTimeOffset? ExpiresAt, DateTimeOffset? GraceEndsAt);
 
     public sealed record CustomerAccessResponse(
-        string SubjectRef, bool HasAccess, string Status, long Version, DateTimeOffset AsOf, IReadOnlyList<CustomerEntitlement> Entitlements);
+        string SubjectRef, bool HasAccess, string Status, long Version, DateTimeOffset AsOf, IReadOnlyList<CustomerEntitlement> Entitlements)
+    {
+        /// <summary>The customer view of <paramref name="state"/> at <paramref name="now"/> (also the data of <c>entitlements.updated</c>).</summary>
+        public static CustomerAccessResponse Of(string subjectRef, SubjectState? state, DateTimeOffset now)
+        {
+            var summary = AccessDecision.Summarise(state, now);
+            var entitlements = (state?.Entitlements ?? []).Select(e =>
+            {
+                var at = e.Evaluate(now);
+                return new CustomerEntitlement(e.ProductCode, Wire.Of(e.Kind), Wire.Of(at.Status), at.Available, Wire.Of(at.Reason),
+                    e.Features, at.UsageRemaining, e.ExpiresAt, e.GraceEndsAt);
+            }).ToList();
+            return new CustomerAccessResponse(subjectRef, summary.HasAccess,
+                summary.Status is { } status ? Wire.Of(status) : "none", state?.Version ?? 0, now, entitlements);
+        }
+    }
 
     private static async Task<Results<Ok<CustomerAccessResponse>, ProblemHttpResult>> CustomerAccess(
         HttpContext http, string subject_ref, SubjectReader subjects, TimeProvider clock, CancellationToken ct)
@@ -53,16 +68,7 @@ public static class AccessApi
         var caller = http.Caller();
         if (RuntimeRequests.CheckPathSubject(subject_ref) is { } error) return error.ToResult();
         var state = await subjects.GetAsync(new SubjectKey(caller.TenantId, caller.Mode, subject_ref), ct);
-        var now = clock.GetUtcNow();
-        var summary = AccessDecision.Summarise(state, now);
-        var entitlements = (state?.Entitlements ?? []).Select(e =>
-        {
-            var at = e.Evaluate(now);
-            return new CustomerEntitlement(e.ProductCode, Wire.Of(e.Kind), Wire.Of(at.Status), at.Available, Wire.Of(at.Reason),
-                e.Features, at.UsageRemaining, e.ExpiresAt, e.GraceEndsAt);
-        }).ToList();
-        return TypedResults.Ok(new CustomerAccessResponse(subject_ref, summary.HasAccess,
-            summary.Status is { } status ? Wire.Of(status) : "none", state?.Version ?? 0, now, entitlements));
+        return TypedResults.Ok(CustomerAccessResponse.Of(subject_ref, state, clock.GetUtcNow()));
     }
 
     public sealed record EntitlementResponse(

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using Licenzy.Api.Access;
+using Licenzy.Api.Http;
+using Licenzy.Api.Licenses;
+using Licenzy.Domain.Licenses;
+using Licenzy.Domain.Subjects;
+using Licenzy.Infrastructure;
+using System.Text.Json;
+
+namespace Licenzy.Api.Subjects;
+
+/// <summary>A message about one committed change of a subject, for the tenant's webhook endpoints.</summary>
+public sealed record ChangeMessage(string Type, JsonObject Data);
+
+/// <summary>The event types a tenant's endpoints can receive.</summary>
+public static class ChangeTypes
+{
+    public const string LicenseCreated = "license.created";
+    public const string LicenseUpdated = "license.updated";
+    public const string EntitlementsUpdated = "entitlements.updated";
+
+    public static readonly IReadOnlyList<string> All = [LicenseCreated, LicenseUpdated, EntitlementsUpdated];
+}
+
+/// <summary>
+/// What to tell the tenant's app about one change of a subject: <c>entitlements.updated</c> with
+/// the customer view for every change, <c>license.created</c> for each license it provisioned,
+/// and <c>license.updated</c> (with <c>previous_status</c>) for each license whose status or dates
+/// it moved. Licenses are compared as they stood just before the change and just after, at the
+/// same instant, so only the change itself counts, not the passing of time.
+/// </summary>
+public static class ChangeMessages
+{
+    /// <summary>The subject's licenses as they stand at <paramref name="now"/>: take it before changing the document.</summary>
+    public static Dictionary<string, LicenseState>? LicensesBefore(SubjectState state, DateTimeOffset now)
+    {
+        if (state.Licenses.Count == 0) return null;
+        var before = new Dictionary<string, LicenseState>(state.Licenses.Count, StringComparer.Ordinal);
+        foreach (var license in state.Licenses)
+        {
+            if (license.HasKey && state.Find(license.EntitlementId) is { } entitlement) before[license.Id] = license.Evaluate(entitlement, now);
+        }
+        return before;
+    }
+
+    /// <summary>
+    /// The messages for the change that made <paramref name="after"/>. <paramref name="issuedKeys"/>
+    /// holds the keys this change made, by license id (the only moment they are known in clear
+    /// without decrypting).
+    /// </summary>
+    public static List<ChangeMessage> For(SubjectState after, Dictionary<string, LicenseState>? before,
+        IReadOnlyDictionary<string, string> issuedKeys, LicenseKeys keys, DateTimeOffset now)
+    {
+        var messages = new List<ChangeMessage>(1 + after.Licenses.Count)
+        {
+            new(ChangeTypes.EntitlementsUpdated, Node(AccessApi.CustomerAccessResponse.Of(after.SubjectRef, after, now))),
+        };
+        foreach (var license in after.Licenses)
+        {
+            if (!license.HasKey || after.Find(license.EntitlementId) is not { } entitlement) continue;
+            if (issuedKeys.TryGetValue(license.Id, out var key))
+            {
+                messages.Add(new(ChangeTypes.LicenseCreated, Node(LicenseResponse.Of(license, after, key, now))));
+                continue;
+            }
+            if (before is null || !before.TryGetValue(license.Id, out var was)) continue;
+            if (was == license.Evaluate(entitlement, now)) continue;
+            var data = Node(LicenseResponse.Of(license, after, keys.Reveal(license.ProtectedKey!), now));
+            data["previous_status"] = Wire.Of(was.Status);
+            messages.Add(new(ChangeTypes.LicenseUpdated, data));
+        }
+        return messages;
+    }
+
+    private static JsonObject Node<T>(T value) => JsonSerializer.SerializeToNode(value, LicenzyJson.Options)!.AsObject();
+}
