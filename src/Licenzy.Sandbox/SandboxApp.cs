@@ -2,6 +2,7 @@ using Licenzy.Infrastructure.Http;
 using Licenzy.Sandbox.Account;
 using Licenzy.Sandbox.Checkout;
 using Licenzy.Sandbox.Prices;
+using Licenzy.Sandbox.Receiver;
 using Licenzy.Sandbox.StripeApi;
 using Licenzy.Sandbox.Triggers;
 using Licenzy.Sandbox.Webhooks;
@@ -44,6 +45,7 @@ public static partial class SandboxApp
         services.AddSingleton<CheckoutCompletion>();
         services.AddSingleton<LifecycleTriggers>();
         services.AddSingleton<WebhookDeliveries>();
+        services.AddSingleton<ReceivedWebhooks>();
         services.AddHttpClient(WebhookSender.HttpClientName, (sp, http) =>
             {
                 var options = sp.GetRequiredService<IOptions<SandboxOptions>>().Value;
@@ -71,6 +73,7 @@ public static partial class SandboxApp
         sandbox.MapSandboxCheckout();
         sandbox.MapSandboxPrices();
         sandbox.MapSandboxTriggers();
+        sandbox.MapSandboxReceiver();
 
         var stripeApiBase = app.Services.GetRequiredService<IOptions<StripeOptions>>().Value.ApiBase;
         LogEnabled(app.Logger, options.Origin + RoutePrefix, stripeApiBase);
