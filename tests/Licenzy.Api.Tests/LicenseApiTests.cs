@@ -284,3 +284,5 @@ public abstract partial class LicenseApiTests(ILicenzyHost app)
 public sealed class LicenseApiTestsOnEmbedded(LicenzyApp app) : LicenseApiTests(app), IClassFixture<LicenzyApp>;
 
 public sealed class LicenseApiTestsOnDapr(DaprLicenzyApp app) : LicenseApiTests(app), IClassFixture<DaprLicenzyApp>;
+
+public sealed class LicenseApiTestsOnDaprReplicas(DaprCluster cluster) : LicenseApiTests(cluster), IClassFixture<DaprCluster>;
