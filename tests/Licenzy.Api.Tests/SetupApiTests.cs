@@ -123,6 +123,21 @@ public abstract class SetupApiTests(ILicenzyHost app)
     }
 
     [Fact]
+    public async Task Registering_the_webhook_without_a_public_base_url_is_refused_and_changes_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var key = "sk_test_" + Guid.NewGuid().ToString("N");
+        app.Stripe.AddKey(key, livemode: false);
+        var before = await StoredState.SnapshotAsync(app);
+
+        var response = await tenant.Admin.PutAsJsonAsync($"{tenant.ModePath}/stripe", new { secret_key = key, register_webhook = true });
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "public_base_url_not_set");
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+        Assert.Equal(0, app.Stripe.RequestCount("/v1/webhook_endpoints"));
+    }
+
+    [Fact]
     public async Task Per_mode_routes_check_tenant_and_mode()
     {
         var admin = app.AdminClient();
