@@ -66,6 +66,7 @@ public abstract class SetupApiTests(ILicenzyHost app)
         var body = await response.OkJsonAsync();
         Assert.Equal("test", body.GetProperty("mode").GetString());
         Assert.EndsWith($"/v1/webhooks/stripe/{tenant.TenantId}/test", body.GetProperty("webhook_url").GetString());
+        Assert.False(body.TryGetProperty("webhook_endpoint_id", out _), "only a registration answers with an endpoint id");
         Assert.DoesNotContain(key, body.GetRawText());
     }
 

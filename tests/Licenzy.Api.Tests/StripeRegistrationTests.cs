@@ -151,6 +151,21 @@ public abstract class StripeRegistrationTests(ILicenzyHost app)
         StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
     }
 
+    [Fact]
+    public async Task A_restricted_key_without_the_right_to_make_endpoints_is_an_invalid_key_not_a_stripe_failure()
+    {
+        var tenant = await TestTenant.CreateAsync(app, connect: false);
+        var key = $"rk_test_{Guid.NewGuid():N}";
+        app.Stripe.AddKey(key, livemode: false);
+        app.Stripe.FailNext("/v1/webhook_endpoints", 1, 403);
+        var before = await StoredState.SnapshotAsync(app);
+
+        var response = await tenant.Admin.PutAsJsonAsync($"{tenant.ModePath}/stripe", new { secret_key = key, register_webhook = true });
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "stripe_key_invalid");
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+    }
+
     private int CreationsBy(TestTenant tenant) =>
         app.Stripe.Requests.Count(r => r is { Method: "POST", Path: "/v1/webhook_endpoints" } && r.SecretKey == tenant.SecretKey);
 

@@ -75,13 +75,14 @@ public static class SetupApi
         var sendsWebhookSecret = body.Element("webhook_secret") is not null;
         var webhookSecret = body.String("webhook_secret", required: false, maxLength: 512);
         var register = body.Boolean("register_webhook");
+        var registerUnreadable = body.Element("register_webhook") is { ValueKind: not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False) };
         if (secretKey is not null && !StripeKeys.IsSecretKey(secretKey))
             body.AddError("secret_key", "must be a Stripe secret or restricted key (sk_... or rk_...)");
         if (webhookSecret is not null && !webhookSecret.StartsWith("whsec_", StringComparison.Ordinal))
             body.AddError("webhook_secret", "must be a Stripe webhook signing secret (whsec_...)");
         if (sendsWebhookSecret && register == true)
             body.AddError("register_webhook", "must not be true when webhook_secret is sent: send webhook_secret for an endpoint you made, or register_webhook: true for Licenzy to make one");
-        else if (!sendsWebhookSecret && register is not true && body.Element("register_webhook") is null or { ValueKind: System.Text.Json.JsonValueKind.False })
+        else if (!sendsWebhookSecret && register != true && !registerUnreadable)
             body.AddError("webhook_secret", "is required, unless register_webhook is true");
         if (body.HasErrors) return body.ValidationError().ToResult();
 
@@ -100,8 +101,9 @@ public static class SetupApi
             step = "register the webhook endpoint with";
             if (register == true) endpoint = await registration.EnsureAsync(tenant_id, wanted, secretKey!, webhookUrl, ct);
         }
-        catch (StripeApiException e) when (e.IsAuthenticationError)
+        catch (StripeApiException e) when (e.IsAuthenticationError || e.IsPermissionError)
         {
+            // A restricted key may check out with the balance and still lack the right to make webhook endpoints: the operator's key to fix.
             return StripeErrors.KeyInvalid(e.Message).ToResult();
         }
         catch (StripeException e)
