@@ -31,6 +31,7 @@ public static class ApiApp
         services.AddSingleton<ReadCaches>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<Tenants>();
+        services.AddSingleton<StripeWebhookRegistration>();
         services.AddSingleton<ProductCatalog>();
         services.AddSingleton<AccessIndex>();
         services.AddHostedService<AccessIndexLoader>();

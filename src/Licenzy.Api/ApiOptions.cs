@@ -11,10 +11,17 @@ public sealed class ApiOptions
     public string? AdminToken { get; set; }
 
     /// <summary>
-    /// The public base URL at which Stripe reaches the ingest app, used to tell operators their
-    /// webhook URL. Unset: the base URL of the setup request (right for the standalone app).
+    /// The address at which Stripe and tenants reach Licenzy: the base of the webhook URL the setup
+    /// API gives, and of the endpoint it registers with Stripe. Unset: registering is refused, and
+    /// the webhook URL given is the base URL of the setup request (right for the standalone app).
     /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>The older name of <see cref="PublicBaseUrl"/>, still read so that deployments that set it keep working.</summary>
     public string? PublicIngestUrl { get; set; }
+
+    /// <summary><see cref="PublicBaseUrl"/>, else its alias, without a trailing slash; null when neither is set.</summary>
+    public string? PublicBase => (string.IsNullOrEmpty(PublicBaseUrl) ? PublicIngestUrl : PublicBaseUrl) is { Length: > 0 } url ? url.TrimEnd('/') : null;
 
     /// <summary>
     /// Subject documents kept in memory for reads (embedded binding only), and as many again by
@@ -42,13 +49,18 @@ internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
     public ValidateOptionsResult Validate(string? name, ApiOptions options)
     {
         var failures = new List<string>();
-        if (options.PublicIngestUrl is { } url
-            && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
-            failures.Add($"{Prefix}:PublicIngestUrl is \"{url}\"; it must be an absolute http(s) URL.");
+        foreach (var (key, url) in new[] { (nameof(ApiOptions.PublicBaseUrl), options.PublicBaseUrl), (nameof(ApiOptions.PublicIngestUrl), options.PublicIngestUrl) })
+        {
+            if (url is { Length: > 0 } && !IsHttpUrl(url))
+                failures.Add($"{Prefix}:{key} is \"{url}\"; it must be an absolute http(s) URL.");
+        }
         if (options.ReadCacheCapacity is < 0 or > ApiOptions.MaxReadCacheCapacity)
             failures.Add($"{Prefix}:ReadCacheCapacity is {options.ReadCacheCapacity}; it must be between 0 and {ApiOptions.MaxReadCacheCapacity}.");
         if (options.AccessIndexCapacity is < 0 or > ApiOptions.MaxAccessIndexCapacity)
             failures.Add($"{Prefix}:AccessIndexCapacity is {options.AccessIndexCapacity}; it must be between 0 and {ApiOptions.MaxAccessIndexCapacity}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 }

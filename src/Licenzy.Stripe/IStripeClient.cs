@@ -20,4 +20,14 @@ public interface IStripeClient
     /// </summary>
     Task<StripeCheckoutSession> CreateCheckoutSessionAsync(
         string secretKey, CheckoutSessionCreate request, string idempotencyKey, CancellationToken ct);
+
+    /// <summary>
+    /// <c>POST /v1/webhook_endpoints</c>: an endpoint at <paramref name="url"/> for
+    /// <paramref name="enabledEvents"/>. Only this answer carries the endpoint's signing secret.
+    /// </summary>
+    Task<StripeWebhookEndpoint> CreateWebhookEndpointAsync(
+        string secretKey, string url, IReadOnlyCollection<string> enabledEvents, CancellationToken ct);
+
+    /// <summary><c>GET /v1/webhook_endpoints/{id}</c>, or null when the account has no such endpoint (deleted, or another account's).</summary>
+    Task<StripeWebhookEndpoint?> FindWebhookEndpointAsync(string secretKey, string endpointId, CancellationToken ct);
 }

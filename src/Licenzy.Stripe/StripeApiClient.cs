@@ -71,6 +71,52 @@ public sealed partial class StripeApiClient(StripeNet.StripeClient stripe, ILogg
         }, ct);
     }
 
+    public Task<StripeWebhookEndpoint> CreateWebhookEndpointAsync(
+        string secretKey, string url, IReadOnlyCollection<string> enabledEvents, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        ArgumentNullException.ThrowIfNull(enabledEvents);
+        ArgumentOutOfRangeException.ThrowIfZero(enabledEvents.Count);
+
+        var onKey = OnKey(secretKey);
+        var options = new StripeNet.WebhookEndpointCreateOptions
+        {
+            Url = url,
+            EnabledEvents = [.. enabledEvents],
+            // Events rendered in the version Stripe.net's types are made for; Licenzy reads older ones too (010).
+            ApiVersion = StripeNet.StripeConfiguration.ApiVersion,
+        };
+        return CallAsync("POST /v1/webhook_endpoints", async () =>
+            WebhookEndpointOf(await stripe.V1.WebhookEndpoints.CreateAsync(options, onKey, ct)), ct);
+    }
+
+    public Task<StripeWebhookEndpoint?> FindWebhookEndpointAsync(string secretKey, string endpointId, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(endpointId);
+        if (endpointId is "." or "..") throw new ArgumentException("Not a Stripe webhook endpoint id.", nameof(endpointId));
+
+        var onKey = OnKey(secretKey);
+        return CallAsync("GET /v1/webhook_endpoints/{id}", async () =>
+        {
+            try
+            {
+                var endpoint = await stripe.V1.WebhookEndpoints.GetAsync(endpointId, options: null, onKey, ct);
+                return endpoint.Deleted == true ? null : WebhookEndpointOf(endpoint);
+            }
+            catch (StripeNet.StripeException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
+            {
+                // Deleted at Stripe (by hand, or by another tool): for the caller that is "gone", not a failure.
+                return (StripeWebhookEndpoint?)null;
+            }
+        }, ct);
+    }
+
+    private static StripeWebhookEndpoint WebhookEndpointOf(StripeNet.WebhookEndpoint endpoint) => new()
+    {
+        Id = endpoint.Id, Url = endpoint.Url, EnabledEvents = [.. endpoint.EnabledEvents ?? []], Livemode = endpoint.Livemode,
+        Status = endpoint.Status, Secret = endpoint.Secret,
+    };
+
     private static StripeNet.Checkout.SessionCreateOptions CheckoutSessionOptions(CheckoutSessionCreate request)
     {
         var options = new StripeNet.Checkout.SessionCreateOptions

@@ -37,6 +37,21 @@ public sealed record StripeCheckoutSession
     public string? PaymentStatus { get; init; }
 }
 
+/// <summary>A webhook endpoint of a Stripe account, as <c>/v1/webhook_endpoints</c> answers it.</summary>
+public sealed record StripeWebhookEndpoint
+{
+    public required string Id { get; init; }
+    public required string Url { get; init; }
+    public IReadOnlyList<string> EnabledEvents { get; init; } = [];
+    public bool Livemode { get; init; }
+
+    /// <summary><c>enabled</c> or <c>disabled</c>.</summary>
+    public string? Status { get; init; }
+
+    /// <summary>The signing secret (<c>whsec_...</c>): Stripe sends it only when the endpoint is created.</summary>
+    public string? Secret { get; init; }
+}
+
 public enum CheckoutMode
 {
     /// <summary>A recurring price; Stripe creates a subscription.</summary>

@@ -114,11 +114,17 @@ public static class StripeEventTypes
     public const string ChargeDisputeCreated = "charge.dispute.created";
     public const string ChargeDisputeClosed = "charge.dispute.closed";
 
-    public static IReadOnlySet<string> Handled { get; } = new[]
-    {
+    /// <summary>
+    /// Every type Licenzy acts on, in a fixed order: the translator's cases, and the
+    /// <c>enabled_events</c> of the Stripe endpoint Licenzy registers for a tenant.
+    /// </summary>
+    public static IReadOnlyList<string> HandledInOrder { get; } =
+    [
         CheckoutSessionCompleted, AsyncPaymentSucceeded, AsyncPaymentFailed,
         SubscriptionCreated, SubscriptionUpdated, SubscriptionDeleted,
         InvoicePaid, InvoicePaymentFailed,
         ChargeRefunded, ChargeDisputeCreated, ChargeDisputeClosed,
-    }.ToFrozenSet(StringComparer.Ordinal);
+    ];
+
+    public static IReadOnlySet<string> Handled { get; } = HandledInOrder.ToFrozenSet(StringComparer.Ordinal);
 }

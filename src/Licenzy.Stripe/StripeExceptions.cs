@@ -28,6 +28,9 @@ public sealed class StripeApiException(
     /// <summary>Stripe rejected the secret key.</summary>
     public bool IsAuthenticationError => HttpStatus == 401;
 
+    /// <summary>The key is valid but may not do this (a restricted key without the permission).</summary>
+    public bool IsPermissionError => HttpStatus == 403;
+
     /// <summary>The idempotency key was first used with other parameters.</summary>
     public bool IsIdempotencyMismatch => HttpStatus == 400 && ErrorType == "idempotency_error";
 

@@ -29,6 +29,26 @@ public static class StripeSignature
     /// <summary>Stripe's default, which API.md promises.</summary>
     public static readonly TimeSpan Tolerance = TimeSpan.FromSeconds(StripeNet.EventUtility.DefaultTimeTolerance);
 
+    /// <summary>
+    /// Valid when the signature was made with any of <paramref name="secrets"/>: while an endpoint's
+    /// secret rolls, Stripe signs with the new one and the old one is still accepted. A refusal
+    /// gives the reason for the first (current) secret.
+    /// </summary>
+    public static SignatureCheck Check(string payload, string? header, IReadOnlyList<string> secrets, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(secrets);
+        if (secrets.Count == 0) throw new ArgumentException("At least one secret is needed.", nameof(secrets));
+        SignatureCheck? first = null;
+        foreach (var secret in secrets)
+        {
+            var check = Check(payload, header, secret, now);
+            if (check.IsValid) return check;
+            first ??= check;
+        }
+
+        return first!;
+    }
+
     /// <param name="payload">The body exactly as received, as UTF-8 text.</param>
     /// <param name="now">The app's clock, so that tests with a fake clock hold the timestamp to it.</param>
     public static SignatureCheck Check(string payload, string? header, string secret, DateTimeOffset now)

@@ -66,6 +66,7 @@ public abstract class SetupApiTests(ILicenzyHost app)
         var body = await response.OkJsonAsync();
         Assert.Equal("test", body.GetProperty("mode").GetString());
         Assert.EndsWith($"/v1/webhooks/stripe/{tenant.TenantId}/test", body.GetProperty("webhook_url").GetString());
+        Assert.False(body.TryGetProperty("webhook_endpoint_id", out _), "only a registration answers with an endpoint id");
         Assert.DoesNotContain(key, body.GetRawText());
     }
 
@@ -120,6 +121,21 @@ public abstract class SetupApiTests(ILicenzyHost app)
         var response = await tenant.Admin.PutAsync($"{tenant.ModePath}/stripe", Problems.Json(body));
 
         await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    [Fact]
+    public async Task Registering_the_webhook_without_a_public_base_url_is_refused_and_changes_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var key = "sk_test_" + Guid.NewGuid().ToString("N");
+        app.Stripe.AddKey(key, livemode: false);
+        var before = await StoredState.SnapshotAsync(app);
+
+        var response = await tenant.Admin.PutAsJsonAsync($"{tenant.ModePath}/stripe", new { secret_key = key, register_webhook = true });
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "public_base_url_not_set");
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+        Assert.Equal(0, app.Stripe.RequestCount("/v1/webhook_endpoints"));
     }
 
     [Fact]

@@ -345,6 +345,67 @@ public abstract class WebhookTests(ILicenzyHost app)
         Assert.Equal(Licenzy.Infrastructure.PubSub.DeliveryStatus.Success, result.Status);
     }
 
+    private static readonly TimeSpan JustInside = StripeRollingWindow - TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan JustOutside = StripeRollingWindow + TimeSpan.FromMinutes(1);
+    private static TimeSpan StripeRollingWindow => TimeSpan.FromHours(24);
+
+    /// <summary>Sends an event Licenzy acknowledges without acting on, signed with <paramref name="secret"/> now.</summary>
+    private async Task<HttpResponseMessage> SendSignedWithAsync(TestTenant tenant, string secret)
+    {
+        var body = StripeEvents.Envelope("customer.created", tenant.NextEventId(), app.Clock.GetUtcNow(), livemode: false,
+            new JsonObject { ["id"] = "cus_1", ["object"] = "customer" });
+        return await tenant.SendWebhookAsync(body, StripeNet.EventUtility.GenerateSignatureHeader(body, secret, app.Clock.GetUtcNow().ToUnixTimeSeconds()));
+    }
+
+    [Fact]
+    public async Task A_rolled_secret_is_accepted_for_24_hours_beside_the_new_one_and_then_refused()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var start = app.Clock.GetUtcNow();
+        var old = await tenant.RollWebhookSecretAsync();
+        var current = tenant.WebhookSecret;
+
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, old)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, current)).StatusCode);
+        app.Clock.Advance(start + JustInside - app.Clock.GetUtcNow());
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, old)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, current)).StatusCode);
+        app.Clock.Advance(start + JustOutside - app.Clock.GetUtcNow());
+        await AssertProblemAsync(await SendSignedWithAsync(tenant, old), HttpStatusCode.BadRequest, "invalid_signature");
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, current)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_same_secret_put_again_is_no_roll_and_leaves_the_window_of_the_last_roll_as_it_was()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var start = app.Clock.GetUtcNow();
+        var old = await tenant.RollWebhookSecretAsync();
+        app.Clock.Advance(TimeSpan.FromHours(12));
+
+        await tenant.RollWebhookSecretAsync(tenant.WebhookSecret);
+
+        // Had the second PUT counted as a roll, the old secret would be gone now (replaced as "previous"),
+        // or kept until 12 hours later than Stripe keeps it.
+        app.Clock.Advance(start + JustInside - app.Clock.GetUtcNow());
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, old)).StatusCode);
+        app.Clock.Advance(start + JustOutside - app.Clock.GetUtcNow());
+        await AssertProblemAsync(await SendSignedWithAsync(tenant, old), HttpStatusCode.BadRequest, "invalid_signature");
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, tenant.WebhookSecret)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Two_rolls_in_a_row_keep_only_the_secret_replaced_last()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var first = await tenant.RollWebhookSecretAsync();
+        var second = await tenant.RollWebhookSecretAsync();
+
+        await AssertProblemAsync(await SendSignedWithAsync(tenant, first), HttpStatusCode.BadRequest, "invalid_signature");
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, second)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await SendSignedWithAsync(tenant, tenant.WebhookSecret)).StatusCode);
+    }
+
     [Fact]
     public async Task Parallel_deliveries_of_one_event_apply_it_once()
     {

@@ -39,12 +39,15 @@ public sealed partial class SandboxTenant
     public HttpClient Runtime { get; private set; } = null!;
     public string ModePath => $"/v1/admin/tenants/{TenantId}/modes/test";
 
-    public static async Task<SandboxTenant> CreateAsync(SandboxedLicenzy app, string webhookSecret = SandboxOptions.DefaultWebhookSecret)
+    /// <param name="registerWebhook">Connect with <c>register_webhook: true</c> (Licenzy registers its endpoint with the sandbox) instead of the sandbox's fixed secret.</param>
+    public static async Task<SandboxTenant> CreateAsync(
+        SandboxedLicenzy app, string webhookSecret = SandboxOptions.DefaultWebhookSecret, bool registerWebhook = false)
     {
         var created = await app.AdminClient().PostAsJsonAsync("/v1/admin/tenants", new { name = "Sandbox tenant" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var tenant = new SandboxTenant(app, (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("tenant_id").GetString()!);
-        await tenant.ConnectStripeAsync(webhookSecret);
+        if (registerWebhook) await tenant.RegisterWebhookAsync();
+        else await tenant.ConnectStripeAsync(webhookSecret);
         await tenant.DefineAsync(new { code = Subscription, kind = "subscription", stripe_price_id = SeededPrices.ProMonthly, features = new[] { "export" } });
         await tenant.DefineAsync(new { code = DayPass, kind = "time_pass", stripe_price_id = SeededPrices.DayPass, duration_days = 1 });
         await tenant.DefineAsync(new { code = Credits, kind = "usage_pack", stripe_price_id = SeededPrices.Credits100, usage_units = 100 });
@@ -62,6 +65,18 @@ public sealed partial class SandboxTenant
             secret_key = "sk_test_" + RandomNumberGenerator.GetHexString(24, lowercase: true), webhook_secret = webhookSecret,
         });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>Connects Stripe with <c>register_webhook: true</c> and returns the setup API's answer.</summary>
+    public async Task<JsonElement> RegisterWebhookAsync()
+    {
+        var response = await Admin.PutAsJsonAsync($"{ModePath}/stripe", new
+        {
+            secret_key = "sk_test_" + RandomNumberGenerator.GetHexString(24, lowercase: true), register_webhook = true,
+        });
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, answer.GetRawText());
+        return answer;
     }
 
     public async Task DefineAsync(object product)

@@ -23,6 +23,8 @@ public class SandboxedLicenzy : LicenzyApp
         Settings["Licenzy:Sandbox:Enabled"] = "true";
         Settings["Licenzy:Sandbox:BaseUrl"] = Origin;
         Settings["Licenzy:Stripe:ApiBase"] = Origin + "/sandbox/stripe";
+        // What a developer sets to let Licenzy register its own webhook endpoint with the sandbox.
+        Settings["Licenzy:PublicBaseUrl"] = Origin;
     }
 
     public WebhookLog Webhooks { get; } = new();

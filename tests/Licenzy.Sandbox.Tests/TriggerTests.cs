@@ -188,7 +188,9 @@ public sealed class TriggerTests(SandboxedLicenzy app) : IClassFixture<Sandboxed
     {
         var tenant = await SandboxTenant.CreateAsync(app);
         await tenant.BuyAsync("user_1", SandboxTenant.Subscription);
+        // Two rolls: a replaced secret stays accepted for 24 hours, so only the second one retires the sandbox's.
         await tenant.ConnectStripeAsync("whsec_another_secret");
+        await tenant.ConnectStripeAsync("whsec_yet_another_secret");
 
         var refused = await tenant.TriggerAsync("user_1", "payment_failure");
 

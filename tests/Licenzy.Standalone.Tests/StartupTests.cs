@@ -157,6 +157,17 @@ public sealed class StartupTests : IDisposable
         await AssertStopsSayingAsync(app, "Licenzy:Stripe:ApiBase must be an absolute http(s) URL");
     }
 
+    [Theory]
+    [InlineData("Licenzy:PublicBaseUrl", "licenzy.example.com")]
+    [InlineData("Licenzy:PublicBaseUrl", "ftp://licenzy.example.com")]
+    [InlineData("Licenzy:PublicIngestUrl", "/ingest")]
+    public async Task A_public_url_that_is_not_absolute_http_stops_the_app_naming_the_key(string key, string value)
+    {
+        await using var app = StartInProduction(new() { [key] = value });
+
+        await AssertStopsSayingAsync(app, $"{key} is \"{value}\"", "absolute http(s) URL");
+    }
+
     [Fact]
     public async Task On_the_dapr_binding_without_a_sidecar_the_app_stops_and_says_why()
     {

@@ -557,6 +557,54 @@ public sealed class StripeClientTests : IAsyncLifetime
         Assert.Empty(stripe.Requests);
     }
 
+    // Webhook endpoints
+
+    [Fact]
+    public async Task A_webhook_endpoint_is_created_for_the_url_and_events_and_its_secret_comes_back_once()
+    {
+        var client = Client();
+        string[] events = ["checkout.session.completed", "invoice.paid", "charge.refunded"];
+
+        var created = await client.CreateWebhookEndpointAsync(TestKey, "https://licenzy.example/v1/webhooks/stripe/ten_1/test", events, default);
+        var found = await client.FindWebhookEndpointAsync(TestKey, created.Id, default);
+
+        var held = Assert.Single(stripe.WebhookEndpoints);
+        Assert.Equal(held.Id, created.Id);
+        Assert.StartsWith("we_", created.Id);
+        Assert.Equal("https://licenzy.example/v1/webhooks/stripe/ten_1/test", held.Url);
+        Assert.Equal(events, held.EnabledEvents);
+        Assert.Equal(global::Stripe.StripeConfiguration.ApiVersion, held.ApiVersion);
+        Assert.Equal(held.Secret, created.Secret);
+        Assert.StartsWith("whsec_", created.Secret);
+        Assert.Equal(events, created.EnabledEvents);
+        Assert.NotNull(found);
+        Assert.Equal(created.Id, found.Id);
+        Assert.Null(found.Secret);
+    }
+
+    [Fact]
+    public async Task An_endpoint_deleted_at_Stripe_or_of_another_account_is_not_found()
+    {
+        var client = Client();
+        var created = await client.CreateWebhookEndpointAsync(TestKey, "https://licenzy.example/hook", ["invoice.paid"], default);
+
+        Assert.Null(await client.FindWebhookEndpointAsync(LiveKey, created.Id, default));
+        Assert.True(stripe.DeleteWebhookEndpoint(created.Id));
+        Assert.Null(await client.FindWebhookEndpointAsync(TestKey, created.Id, default));
+    }
+
+    [Fact]
+    public async Task Creating_a_webhook_endpoint_with_a_rejected_key_is_an_authentication_error()
+    {
+        var client = Client();
+
+        var failure = await Assert.ThrowsAsync<StripeApiException>(() =>
+            client.CreateWebhookEndpointAsync("sk_test_rejected0key", "https://licenzy.example/hook", ["invoice.paid"], default));
+
+        Assert.True(failure.IsAuthenticationError);
+        Assert.Empty(stripe.WebhookEndpoints);
+    }
+
     // Logs
 
     [Fact]

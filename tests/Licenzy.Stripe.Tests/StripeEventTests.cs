@@ -125,4 +125,16 @@ public sealed class StripeEventTests
         Assert.Contains("charge.dispute.closed", StripeEventTypes.Handled);
         Assert.All(StripeEventTypes.Handled, type => Assert.Matches("^[a-z_]+(\\.[a-z_]+)+$", type));
     }
+
+    [Fact]
+    public void Every_named_event_type_is_in_the_list_a_registered_endpoint_asks_Stripe_for_once()
+    {
+        // A type named for the translator but left out of the list would never be sent to an endpoint Licenzy registers.
+        var named = typeof(StripeEventTypes).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(field => field.IsLiteral && field.FieldType == typeof(string))
+            .Select(field => (string)field.GetRawConstantValue()!);
+
+        Assert.Equal(named.Order(StringComparer.Ordinal), StripeEventTypes.HandledInOrder.Order(StringComparer.Ordinal));
+        Assert.Equal(StripeEventTypes.HandledInOrder.Count, StripeEventTypes.Handled.Count);
+    }
 }

@@ -9,6 +9,21 @@ public sealed class StripeSignatureTests
     private static readonly DateTimeOffset Now = SigningCases.Now;
     private static readonly string Body = SigningCases.All.Single(c => c.Name == "event").Payload;
 
+    [Fact]
+    public void While_a_secret_rolls_a_signature_by_either_secret_is_valid_and_by_neither_refused_with_the_current_ones_reason()
+    {
+        const string current = "whsec_current_0123456789", previous = "whsec_previous_0123456789";
+        string Signed(string secret) => StripeNet.EventUtility.GenerateSignatureHeader(Body, secret, Now.ToUnixTimeSeconds());
+
+        Assert.True(StripeSignature.Check(Body, Signed(current), [current, previous], Now).IsValid);
+        Assert.True(StripeSignature.Check(Body, Signed(previous), [current, previous], Now).IsValid);
+        Assert.False(StripeSignature.Check(Body, Signed(previous), [current], Now).IsValid);
+        var refused = StripeSignature.Check(Body, Signed("whsec_other_0123456789"), [current, previous], Now);
+        Assert.False(refused.IsValid);
+        Assert.Equal(StripeSignature.Check(Body, Signed("whsec_other_0123456789"), current, Now).Problem, refused.Problem);
+        Assert.Throws<ArgumentException>(() => StripeSignature.Check(Body, Signed(current), Array.Empty<string>(), Now));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]

@@ -24,6 +24,32 @@ public sealed record StandInCheckoutSession(
         .ToDictionary(f => f.Key["metadata[".Length..^1], f => f.Value);
 }
 
+/// <summary>A webhook endpoint the stand-in holds: which key made it, where it sends, for which events, and its signing secret.</summary>
+public sealed record StandInWebhookEndpoint(
+    string Id, string SecretKey, bool Livemode, string Url, IReadOnlyList<string> EnabledEvents, string? ApiVersion, string Secret)
+{
+    public JsonObject ToJson(bool withSecret)
+    {
+        var json = new JsonObject
+        {
+            ["id"] = Id,
+            ["object"] = "webhook_endpoint",
+            ["api_version"] = ApiVersion,
+            ["application"] = null,
+            ["created"] = 1_700_000_000,
+            ["description"] = null,
+            ["enabled_events"] = new JsonArray(EnabledEvents.Select(e => (JsonNode?)e).ToArray()),
+            ["livemode"] = Livemode,
+            ["metadata"] = new JsonObject(),
+            ["status"] = "enabled",
+            ["url"] = Url,
+        };
+        // Like Stripe: the secret is in the answer that created the endpoint, and in no other.
+        if (withSecret) json["secret"] = Secret;
+        return json;
+    }
+}
+
 /// <summary>One request the stand-in received, whatever it answered.</summary>
 public sealed record StandInRequest(string Method, string Path, string? SecretKey, string? IdempotencyKey);
 
@@ -38,6 +64,7 @@ public sealed class StripeStandIn : IAsyncDisposable
     private readonly Dictionary<string, bool> keys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Price> prices = new(StringComparer.Ordinal);
     private readonly List<StandInCheckoutSession> sessions = [];
+    private readonly List<StandInWebhookEndpoint> endpoints = [];
     private readonly List<StandInRequest> requests = [];
     private readonly Dictionary<string, Queue<Injected>> injected = new(StringComparer.Ordinal);
     private readonly Dictionary<(string SecretKey, string IdempotencyKey), Replay> replays = new();
@@ -58,6 +85,27 @@ public sealed class StripeStandIn : IAsyncDisposable
             {
                 return sessions.ToList();
             }
+        }
+    }
+
+    /// <summary>The webhook endpoints that exist now (made and not deleted), oldest first.</summary>
+    public IReadOnlyList<StandInWebhookEndpoint> WebhookEndpoints
+    {
+        get
+        {
+            lock (gate)
+            {
+                return endpoints.ToList();
+            }
+        }
+    }
+
+    /// <summary>Deletes an endpoint as an operator would in Stripe's dashboard.</summary>
+    public bool DeleteWebhookEndpoint(string id)
+    {
+        lock (gate)
+        {
+            return endpoints.RemoveAll(endpoint => endpoint.Id == id) > 0;
         }
     }
 
@@ -92,6 +140,10 @@ public sealed class StripeStandIn : IAsyncDisposable
         app.MapGet("/v1/balance", standIn.Balance);
         app.MapGet("/v1/prices/{id}", standIn.GetPrice);
         app.MapPost("/v1/checkout/sessions", standIn.CreateCheckoutSessionAsync);
+        app.MapPost("/v1/webhook_endpoints", standIn.CreateWebhookEndpointAsync);
+        app.MapGet("/v1/webhook_endpoints", standIn.ListWebhookEndpoints);
+        app.MapGet("/v1/webhook_endpoints/{id}", standIn.GetWebhookEndpoint);
+        app.MapDelete("/v1/webhook_endpoints/{id}", standIn.DeleteWebhookEndpointRoute);
         app.MapGet("/pay/{id}", (string id) => Results.Text($"Stripe stand-in checkout page for {id}", "text/plain"));
 
         await app.StartAsync();
@@ -371,6 +423,82 @@ public sealed class StripeStandIn : IAsyncDisposable
 
             return Json(200, session);
         }
+    }
+
+    private async Task<IResult> CreateWebhookEndpointAsync(HttpRequest request)
+    {
+        var http = request.HttpContext;
+        var caller = (Caller)http.Items[typeof(Caller)]!;
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var url = form["url"].ToString();
+        // Stripe.net sends a list as enabled_events[0], enabled_events[1], ...; curl users send enabled_events[].
+        var events = form.Where(field => field.Key.StartsWith("enabled_events[", StringComparison.Ordinal))
+            .OrderBy(field => int.TryParse(field.Key["enabled_events[".Length..^1], out var index) ? index : -1)
+            .SelectMany(field => field.Value.Select(value => value ?? ""))
+            .ToList();
+        if (string.IsNullOrEmpty(url))
+        {
+            return Error(400, "invalid_request_error", "parameter_missing", "Missing required param: url.", "url");
+        }
+
+        if (events.Count == 0)
+        {
+            return Error(400, "invalid_request_error", "parameter_missing", "Missing required param: enabled_events.", "enabled_events");
+        }
+
+        var apiVersion = form.TryGetValue("api_version", out var version) ? version.ToString() : null;
+        var endpoint = new StandInWebhookEndpoint("we_" + RandomId(), caller.SecretKey, caller.Livemode, url, events, apiVersion,
+            "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
+        lock (gate)
+        {
+            endpoints.Add(endpoint);
+        }
+
+        return Json(200, endpoint.ToJson(withSecret: true));
+    }
+
+    private IResult ListWebhookEndpoints(HttpContext http)
+    {
+        var caller = (Caller)http.Items[typeof(Caller)]!;
+        lock (gate)
+        {
+            var mine = endpoints.Where(endpoint => endpoint.SecretKey == caller.SecretKey).Reverse()
+                .Select(endpoint => (JsonNode?)endpoint.ToJson(withSecret: false)).ToArray();
+            return Json(200, new JsonObject
+            {
+                ["object"] = "list",
+                ["url"] = "/v1/webhook_endpoints",
+                ["has_more"] = false,
+                ["data"] = new JsonArray(mine),
+            });
+        }
+    }
+
+    private IResult GetWebhookEndpoint(string id, HttpContext http)
+    {
+        var caller = (Caller)http.Items[typeof(Caller)]!;
+        lock (gate)
+        {
+            // Another key's endpoint is another account's: Stripe answers as if it did not exist.
+            var endpoint = endpoints.FirstOrDefault(e => e.Id == id && e.SecretKey == caller.SecretKey);
+            return endpoint is null
+                ? Error(404, "invalid_request_error", "resource_missing", $"No such webhook endpoint: '{id}'", "id")
+                : Json(200, endpoint.ToJson(withSecret: false));
+        }
+    }
+
+    private IResult DeleteWebhookEndpointRoute(string id, HttpContext http)
+    {
+        var caller = (Caller)http.Items[typeof(Caller)]!;
+        lock (gate)
+        {
+            if (endpoints.RemoveAll(e => e.Id == id && e.SecretKey == caller.SecretKey) == 0)
+            {
+                return Error(404, "invalid_request_error", "resource_missing", $"No such webhook endpoint: '{id}'", "id");
+            }
+        }
+
+        return Json(200, new JsonObject { ["id"] = id, ["object"] = "webhook_endpoint", ["deleted"] = true });
     }
 
     // Called under the lock.

@@ -69,6 +69,40 @@ public sealed class TestTenant
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>
+    /// Puts the Stripe settings again, same key, with another webhook secret (a roll, as after rolling
+    /// the endpoint's secret in Stripe's dashboard). Returns the secret it replaced.
+    /// </summary>
+    public async Task<string> RollWebhookSecretAsync(string? newSecret = null)
+    {
+        var replaced = WebhookSecret;
+        WebhookSecret = newSecret ?? $"whsec_{Random(32)}";
+        var response = await Admin.PutAsJsonAsync($"{ModePath}/stripe", new { secret_key = SecretKey, webhook_secret = WebhookSecret });
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return replaced;
+    }
+
+    /// <summary>
+    /// Connects Stripe with <c>register_webhook: true</c> (a new key when none was connected yet):
+    /// Licenzy makes or reuses the endpoint at the stand-in, whose secret then signs this tenant's events.
+    /// Returns the setup API's answer.
+    /// </summary>
+    public async Task<JsonElement> RegisterWebhookAsync()
+    {
+        if (SecretKey.Length == 0)
+        {
+            SecretKey = $"sk_{Mode}_{Random(24)}";
+            App.Stripe.AddKey(SecretKey, livemode: Mode == "live");
+        }
+
+        var response = await Admin.PutAsJsonAsync($"{ModePath}/stripe", new { secret_key = SecretKey, register_webhook = true });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, body.GetRawText());
+        var endpointId = body.GetProperty("webhook_endpoint_id").GetString();
+        WebhookSecret = App.Stripe.WebhookEndpoints.Single(endpoint => endpoint.Id == endpointId).Secret;
+        return body;
+    }
+
     /// <summary>Defines a product whose Stripe price the stand-in knows; the price id is made up here.</summary>
     public async Task<JsonElement> DefineProductAsync(object definition, string priceType)
     {

@@ -54,41 +54,65 @@ public static class SetupApi
         return TypedResults.Created($"/v1/admin/tenants/{tenant.TenantId}", new TenantResponse(tenant.TenantId, tenant.Name, tenant.CreatedAt));
     }
 
-    public sealed record StripeConnectionResponse(string Mode, string WebhookUrl);
+    /// <summary>The answer to connecting Stripe; <see cref="WebhookEndpointId"/> only when Licenzy registered the endpoint.</summary>
+    public sealed record StripeConnectionResponse(
+        string Mode, string WebhookUrl,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        string? WebhookEndpointId = null);
 
+    /// <summary>
+    /// Checks the key with Stripe, then keeps it with either the webhook secret the operator gives
+    /// (of an endpoint made in Stripe's dashboard) or, with <c>register_webhook: true</c>, the secret
+    /// of the endpoint Licenzy makes (or reuses) itself.
+    /// </summary>
     private static async Task<Results<Ok<StripeConnectionResponse>, ProblemHttpResult>> ConnectStripe(
-        string tenant_id, string mode, HttpRequest request, Tenants tenants, IStripeClient stripe,
+        string tenant_id, string mode, HttpRequest request, Tenants tenants, IStripeClient stripe, StripeWebhookRegistration registration,
         IOptionsMonitor<ApiOptions> options, CancellationToken ct)
     {
         var (body, error) = await JsonBody.ReadAsync(request, JsonBody.SetupLimit, ct);
         if (error is not null) return error.ToResult();
         var secretKey = body!.String("secret_key", required: true, maxLength: 512);
-        var webhookSecret = body.String("webhook_secret", required: true, maxLength: 512);
+        var sendsWebhookSecret = body.Element("webhook_secret") is not null;
+        var webhookSecret = body.String("webhook_secret", required: false, maxLength: 512);
+        var register = body.Boolean("register_webhook");
+        var registerUnreadable = body.Element("register_webhook") is { ValueKind: not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False) };
         if (secretKey is not null && !StripeKeys.IsSecretKey(secretKey))
             body.AddError("secret_key", "must be a Stripe secret or restricted key (sk_... or rk_...)");
         if (webhookSecret is not null && !webhookSecret.StartsWith("whsec_", StringComparison.Ordinal))
             body.AddError("webhook_secret", "must be a Stripe webhook signing secret (whsec_...)");
+        if (sendsWebhookSecret && register == true)
+            body.AddError("register_webhook", "must not be true when webhook_secret is sent: send webhook_secret for an endpoint you made, or register_webhook: true for Licenzy to make one");
+        else if (!sendsWebhookSecret && register != true && !registerUnreadable)
+            body.AddError("webhook_secret", "is required, unless register_webhook is true");
         if (body.HasErrors) return body.ValidationError().ToResult();
 
         var wanted = ModeOf(mode);
+        var publicBase = options.CurrentValue.PublicBase;
+        if (register == true && publicBase is null) return StripeErrors.PublicBaseUrlNotSet().ToResult();
+        var webhookUrl = $"{publicBase ?? $"{request.Scheme}://{request.Host}{request.PathBase}"}/v1/webhooks/stripe/{tenant_id}/{wanted.ToWire()}";
+
         if (StripeKeys.IsLive(secretKey!) != (wanted == Mode.Live)) return StripeErrors.ModeMismatch(wanted, "key").ToResult();
+        RegisteredWebhookEndpoint? endpoint = null;
+        var step = "check the key with";
         try
         {
             var balance = await stripe.GetBalanceAsync(secretKey!, ct);
             if (balance.Livemode != (wanted == Mode.Live)) return StripeErrors.ModeMismatch(wanted, "key").ToResult();
+            step = "register the webhook endpoint with";
+            if (register == true) endpoint = await registration.EnsureAsync(tenant_id, wanted, secretKey!, webhookUrl, ct);
         }
-        catch (StripeApiException e) when (e.IsAuthenticationError)
+        catch (StripeApiException e) when (e.IsAuthenticationError || e.IsPermissionError)
         {
+            // A restricted key may check out with the balance and still lack the right to make webhook endpoints: the operator's key to fix.
             return StripeErrors.KeyInvalid(e.Message).ToResult();
         }
         catch (StripeException e)
         {
-            return ApiError.StripeError($"Could not check the key with Stripe: {e.Message}").ToResult();
+            return ApiError.StripeError($"Could not {step} Stripe: {e.Message}").ToResult();
         }
 
-        await tenants.ConnectStripeAsync(tenant_id, wanted, secretKey!, webhookSecret!, ct);
-        var baseUrl = options.CurrentValue.PublicIngestUrl?.TrimEnd('/') ?? $"{request.Scheme}://{request.Host}{request.PathBase}";
-        return TypedResults.Ok(new StripeConnectionResponse(wanted.ToWire(), $"{baseUrl}/v1/webhooks/stripe/{tenant_id}/{wanted.ToWire()}"));
+        await tenants.ConnectStripeAsync(tenant_id, wanted, secretKey!, endpoint?.WebhookSecret ?? webhookSecret!, endpoint?.Id, ct);
+        return TypedResults.Ok(new StripeConnectionResponse(wanted.ToWire(), webhookUrl, endpoint?.Id));
     }
 
     public sealed record ProductsResponse(IReadOnlyList<Product> Products);

@@ -26,6 +26,12 @@ public static class StripeErrors
                 ? $"A subscription needs a recurring Stripe price; this one is {priceType}."
                 : $"A time pass or usage pack needs a one-time Stripe price; this one is {priceType}.");
 
+    /// <summary>Registering an endpoint needs the address Stripe will call; guessing it from the setup request could register a private one.</summary>
+    public static ApiError PublicBaseUrlNotSet() =>
+        new(400, "public_base_url_not_set", "Public base URL not set",
+            "Licenzy cannot register a Stripe webhook endpoint without knowing the address Stripe reaches it at. "
+            + "Set Licenzy:PublicBaseUrl (environment Licenzy__PublicBaseUrl), or send webhook_secret for an endpoint you made yourself.");
+
     public static ApiError PriceNotFound(string priceId) =>
         new(400, "stripe_price_not_found", "Stripe price not found", $"Stripe has no price '{priceId}' in this account and mode.");
 }

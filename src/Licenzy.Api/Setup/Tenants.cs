@@ -26,9 +26,48 @@ public sealed class Tenants(IStateStoreFactory stores, IDataProtectionProvider p
     public async Task<bool> ExistsAsync(string tenantId, CancellationToken ct) =>
         await _state.GetAsync<Tenant>(StateKeys.Tenant(tenantId), ct) is not null;
 
-    public Task ConnectStripeAsync(string tenantId, Mode mode, string secretKey, string webhookSecret, CancellationToken ct) =>
-        _state.SaveAsync(StateKeys.StripeConnection(tenantId, mode),
-            new StripeConnection(_protector.Protect(secretKey), _protector.Protect(webhookSecret), clock.GetUtcNow()), ct);
+    /// <summary>
+    /// Stores the Stripe connection. A webhook secret that differs from the stored one rolls it:
+    /// the stored one stays accepted for <see cref="StripeConnection.RollingWindow"/>. The same
+    /// secret again rolls nothing and keeps the window of an earlier roll as it was.
+    /// </summary>
+    /// <param name="webhookEndpointId">The Stripe endpoint Licenzy registered and whose secret this is; null for a secret the operator gave.</param>
+    public async Task ConnectStripeAsync(string tenantId, Mode mode, string secretKey, string webhookSecret, string? webhookEndpointId, CancellationToken ct)
+    {
+        var key = StateKeys.StripeConnection(tenantId, mode);
+        while (true)
+        {
+            var stored = await _state.GetAsync<StripeConnection>(key, ct);
+            var now = clock.GetUtcNow();
+            var connection = new StripeConnection(_protector.Protect(secretKey), _protector.Protect(webhookSecret), now)
+            {
+                WebhookEndpointId = webhookEndpointId,
+            };
+            if (stored?.Value is { } before)
+            {
+                if (!string.Equals(_protector.Unprotect(before.ProtectedWebhookSecret), webhookSecret, StringComparison.Ordinal))
+                {
+                    connection = connection with { ProtectedPreviousWebhookSecret = before.ProtectedWebhookSecret, PreviousWebhookSecretUntil = now + StripeConnection.RollingWindow };
+                }
+                else if (before.PreviousSecretAcceptedAt(now))
+                {
+                    connection = connection with { ProtectedPreviousWebhookSecret = before.ProtectedPreviousWebhookSecret, PreviousWebhookSecretUntil = before.PreviousWebhookSecretUntil };
+                }
+            }
+
+            // ETag-checked, so that two rolls at once cannot both keep the same "previous" and lose one secret.
+            if (await _state.TrySaveAsync(key, connection, stored?.ETag, ct)) return;
+        }
+    }
+
+    /// <summary>The endpoint Licenzy registered with Stripe for the tenant and mode, and its secret; null when it registered none.</summary>
+    public async Task<RegisteredWebhookEndpoint?> RegisteredWebhookEndpointAsync(string tenantId, Mode mode, CancellationToken ct)
+    {
+        var connection = await _state.GetAsync<StripeConnection>(StateKeys.StripeConnection(tenantId, mode), ct);
+        return connection?.Value is { WebhookEndpointId: { } id } stored
+            ? new RegisteredWebhookEndpoint(id, _protector.Unprotect(stored.ProtectedWebhookSecret))
+            : null;
+    }
 
     /// <summary>The tenant's Stripe secret key for the mode, or null when Stripe is not connected.</summary>
     public async Task<string?> StripeSecretKeyAsync(string tenantId, Mode mode, CancellationToken ct)
@@ -37,3 +76,6 @@ public sealed class Tenants(IStateStoreFactory stores, IDataProtectionProvider p
         return connection is null ? null : _protector.Unprotect(connection.Value.ProtectedSecretKey);
     }
 }
+
+/// <summary>A Stripe webhook endpoint Licenzy made for a tenant and mode, with the signing secret Stripe gave when it was made.</summary>
+public sealed record RegisteredWebhookEndpoint(string Id, string WebhookSecret);

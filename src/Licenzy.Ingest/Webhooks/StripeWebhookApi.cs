@@ -35,8 +35,8 @@ public static class StripeWebhookApi
         var (payload, tooLarge) = await JsonBody.ReadBytesAsync(request.Body, BodyLimit, ct);
         if (tooLarge) return ApiError.RequestTooLarge(BodyLimit).ToResult();
 
-        var secret = await secrets.FindAsync(tenant_id, parsedMode, ct);
-        if (secret is null)
+        var accepted = await secrets.FindAsync(tenant_id, parsedMode, ct);
+        if (accepted is null)
         {
             return new ApiError(404, "webhook_endpoint_unknown", "Unknown webhook endpoint",
                 "No tenant has Stripe connected for this path. Check the webhook URL the setup API gave.").ToResult();
@@ -47,7 +47,7 @@ public static class StripeWebhookApi
             return new ApiError(400, "invalid_event", "Not a Stripe event", "The body is not UTF-8 text, so it is not a Stripe event.").ToResult();
         }
 
-        var check = StripeSignature.Check(body, request.Headers["Stripe-Signature"].ToString(), secret, clock.GetUtcNow());
+        var check = StripeSignature.Check(body, request.Headers["Stripe-Signature"].ToString(), accepted, clock.GetUtcNow());
         if (!check.IsValid)
         {
             log.LogWarning("Refused a webhook for tenant {TenantId} ({Mode}): {SignatureProblem}", tenant_id, parsedMode, check.Problem);

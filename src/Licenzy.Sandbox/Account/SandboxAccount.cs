@@ -38,6 +38,11 @@ public sealed class AccountData
     public Dictionary<string, SandboxPaymentIntent> PaymentIntents { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, SandboxCharge> Charges { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, SandboxDispute> Disputes { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, SandboxWebhookEndpoint> WebhookEndpoints { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The secret of the newest endpoint registered for the tenant's ingest route, or null when none is.</summary>
+    public string? WebhookSecretFor(string tenantId) =>
+        Latest(WebhookEndpoints.Values.Where(endpoint => endpoint.IsIngestRouteOf(tenantId)), endpoint => endpoint.Sequence)?.Secret;
 
     /// <summary>One customer per tenant and subject, as a shop that reuses its Stripe customers would have.</summary>
     public Dictionary<(string TenantId, string SubjectRef), string> Customers { get; } = new();

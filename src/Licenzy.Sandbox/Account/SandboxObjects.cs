@@ -203,6 +203,19 @@ public sealed record SandboxDispute
 public sealed record SandboxEvent(string Id, string Type, string Body);
 
 /// <summary>Stripe-looking object ids: a prefix and 24 random letters and digits.</summary>
+/// <summary>
+/// A webhook endpoint made through the sandbox's Stripe API (Licenzy registers one per tenant). Its
+/// secret signs the webhooks the sandbox sends to that tenant, as Stripe signs with the endpoint's.
+/// </summary>
+public sealed record SandboxWebhookEndpoint(
+    string Id, string Url, IReadOnlyList<string> EnabledEvents, string? ApiVersion, string Secret, DateTimeOffset Created, long Sequence)
+{
+    /// <summary>Whether Stripe would send this endpoint the events of <paramref name="tenantId"/>'s test mode: its URL is that tenant's ingest route.</summary>
+    public bool IsIngestRouteOf(string tenantId) =>
+        Uri.TryCreate(Url, UriKind.Absolute, out var url)
+        && url.AbsolutePath.EndsWith("/" + Webhooks.WebhookSender.IngestPath(tenantId), StringComparison.Ordinal);
+}
+
 public static class StripeIds
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

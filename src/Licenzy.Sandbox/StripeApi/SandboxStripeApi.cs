@@ -36,6 +36,7 @@ public static class SandboxStripeApi
         stripe.MapGet("/v1/prices/{id}", GetPrice);
         stripe.MapPost("/v1/checkout/sessions", CreateCheckoutSessionAsync);
         stripe.MapGet("/v1/checkout/sessions/{id}", GetCheckoutSession);
+        stripe.MapWebhookEndpoints();
         stripe.Map("/{**path}", Unrecognized);
         return sandbox;
     }
@@ -71,7 +72,8 @@ public static class SandboxStripeApi
     private static IResult Unrecognized(HttpRequest request, string? path) =>
         new StripeError(404, StripeError.InvalidRequest,
             $"Unrecognized request URL ({request.Method}: /{path}). "
-            + "The Licenzy sandbox serves GET /v1/balance, GET /v1/prices/{id}, POST /v1/checkout/sessions and GET /v1/checkout/sessions/{id}.").ToResult();
+            + "The Licenzy sandbox serves GET /v1/balance, GET /v1/prices/{id}, POST /v1/checkout/sessions, GET /v1/checkout/sessions/{id}, "
+            + "POST and GET /v1/webhook_endpoints, and GET and DELETE /v1/webhook_endpoints/{id}.").ToResult();
 
     /// <summary>What a success page fetches to show the buyer what they bought, as it stands now.</summary>
     private static IResult GetCheckoutSession(string id, SandboxAccount account, TimeProvider clock)

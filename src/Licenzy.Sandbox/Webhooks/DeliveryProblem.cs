@@ -14,7 +14,8 @@ public static class DeliveryProblem
         var hint = failure.Answer.Summary switch
         {
             var s when s.Contains("invalid_signature", StringComparison.Ordinal) =>
-                " Connect Stripe for the tenant's test mode with the sandbox's webhook secret (Licenzy:Sandbox:WebhookSecret).",
+                " Connect Stripe for the tenant's test mode with the sandbox's webhook secret (Licenzy:Sandbox:WebhookSecret),"
+                + " or with register_webhook: true for Licenzy to register its endpoint with the sandbox.",
             var s when s.Contains("webhook_endpoint_unknown", StringComparison.Ordinal) =>
                 " Connect Stripe for the tenant's test mode first (PUT /v1/admin/tenants/{tenant_id}/modes/test/stripe).",
             _ when failure.Answer.Status is null => " Is Licenzy reachable at Licenzy:Sandbox:BaseUrl?",

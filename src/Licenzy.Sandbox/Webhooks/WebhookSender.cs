@@ -13,10 +13,14 @@ public sealed record WebhookAnswer(bool Accepted, int? Status, string Summary);
 
 /// <summary>
 /// Sends one event to Licenzy's ingest route, <c>POST /v1/webhooks/stripe/{tenant}/test</c>,
-/// signed as Stripe signs it, through one long-lived HttpClient. Never throws for a refusal or an
-/// unreachable route: the answer says what happened, for the caller to report.
+/// signed as Stripe signs it, through one long-lived HttpClient. The secret is the one of the
+/// webhook endpoint registered for that route through the sandbox's Stripe API (as Stripe signs
+/// with the endpoint's own), else the sandbox's fixed one that operators connect with by hand.
+/// Never throws for a refusal or an unreachable route: the answer says what happened, for the
+/// caller to report.
 /// </summary>
-public sealed partial class WebhookSender(HttpClient http, IOptions<SandboxOptions> options, TimeProvider clock, ILogger<WebhookSender> logger)
+public sealed partial class WebhookSender(
+    HttpClient http, SandboxAccount account, IOptions<SandboxOptions> options, TimeProvider clock, ILogger<WebhookSender> logger)
 {
     public const string HttpClientName = "Licenzy.Sandbox.Webhooks";
 
@@ -33,7 +37,7 @@ public sealed partial class WebhookSender(HttpClient http, IOptions<SandboxOptio
         // Signed when sent, not when made, as Stripe signs every delivery attempt afresh; Stripe.net
         // makes the header the way Stripe does.
         request.Headers.TryAddWithoutValidation("Stripe-Signature",
-            StripeNet.EventUtility.GenerateSignatureHeader(stripeEvent.Body, options.Value.WebhookSecret, clock.GetUtcNow().ToUnixTimeSeconds()));
+            StripeNet.EventUtility.GenerateSignatureHeader(stripeEvent.Body, SecretFor(tenantId), clock.GetUtcNow().ToUnixTimeSeconds()));
 
         try
         {
@@ -61,6 +65,9 @@ public sealed partial class WebhookSender(HttpClient http, IOptions<SandboxOptio
             return new WebhookAnswer(false, null, $"no answer within {timeout.TotalSeconds:0.#} s");
         }
     }
+
+    private string SecretFor(string tenantId) =>
+        account.Transact(data => data.WebhookSecretFor(tenantId)) ?? options.Value.WebhookSecret;
 
     /// <summary>Licenzy answers errors as problem details; their <c>code</c> and <c>detail</c> say why.</summary>
     private static async Task<string> ReasonAsync(HttpResponseMessage response, CancellationToken ct)
