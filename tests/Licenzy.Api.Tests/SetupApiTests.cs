@@ -210,6 +210,21 @@ public abstract class SetupApiTests(ILicenzyHost app)
         Assert.Empty(products.GetProperty("products").EnumerateArray());
     }
 
+    [Fact]
+    public async Task A_restricted_key_that_may_not_read_prices_is_the_operators_to_fix_not_a_5xx()
+    {
+        var tenant = await TestTenant.CreateAsync(app, products: false);
+        var priceId = "price_" + Guid.NewGuid().ToString("N");
+        app.Stripe.AddPrice(priceId);
+        app.Stripe.FailNext($"/v1/prices/{priceId}", 1, 403);
+
+        var response = await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/products", new { code = "PRO", kind = "subscription", stripe_price_id = priceId });
+
+        await response.AssertProblemAsync(HttpStatusCode.BadRequest, "stripe_key_invalid");
+        var products = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/products")).OkJsonAsync();
+        Assert.Empty(products.GetProperty("products").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("{\"code\": \"PACK\", \"kind\": \"usage_pack\", \"stripe_price_id\": \"price_1\"}", "usage_units")]
     [InlineData("{\"code\": \"PASS\", \"kind\": \"time_pass\", \"stripe_price_id\": \"price_1\"}", "duration_days")]

@@ -163,9 +163,10 @@ public static class SetupApi
         {
             return StripeErrors.PriceNotFound(product.StripePriceId).ToResult();
         }
-        catch (StripeApiException e) when (e.IsAuthenticationError)
+        catch (StripeApiException e) when (e.IsAuthenticationError || e.IsPermissionError)
         {
-            return StripeErrors.KeyInvalid().ToResult();
+            // A restricted key without the right to read prices is the operator's to fix, like a revoked one.
+            return StripeErrors.KeyInvalid(e.IsPermissionError ? e.Message : null).ToResult();
         }
         catch (StripeException e)
         {
