@@ -45,7 +45,13 @@ public abstract class WebhookApp : LicenzyApp
 }
 
 /// <summary>Private networks allowed, as in Development: the receiver runs on 127.0.0.1.</summary>
-public sealed class PrivateNetworksApp() : WebhookApp(allowPrivateNetworks: true);
+public class PrivateNetworksApp() : WebhookApp(allowPrivateNetworks: true);
+
+/// <summary>The same on the Dapr binding, its sidecar played by <see cref="FakeDaprSidecar"/>.</summary>
+public sealed class PrivateNetworksAppOnDapr : PrivateNetworksApp
+{
+    protected override bool OnDapr => true;
+}
 
 /// <summary>Private networks refused, as in Production.</summary>
 public sealed class PublicNetworksApp() : WebhookApp(allowPrivateNetworks: false);
