@@ -20,7 +20,7 @@ public sealed class WebhookOptions
     /// </summary>
     public TimeSpan[]? RetrySchedule { get; set; }
 
-    /// <summary>5 s to 10 h, 24 h 42 min 35 s in all: API.md promises at least 24 hours of retries.</summary>
+    /// <summary>5 s to 10 h, 25 h 42 min 35 s in all: API.md promises at least 24 hours of retries.</summary>
     public static readonly IReadOnlyList<TimeSpan> DefaultRetrySchedule =
     [
         TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10),
