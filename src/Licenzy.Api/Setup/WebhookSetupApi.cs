@@ -65,6 +65,11 @@ public static class WebhookSetupApi
         {
             return $"The url cannot be used: {e.Message}.";
         }
+        catch (UriFormatException)
+        {
+            // IdnHost converts an international name to ASCII, which some names Uri parsed cannot be.
+            return "The url's host name is not a valid international domain name.";
+        }
     }
 
     private static ApiError InvalidUrl(string detail) => new(400, "invalid_url", "Invalid webhook URL", detail);

@@ -73,6 +73,11 @@ public sealed class WebhookEndpointTests(PublicNetworksApp app) : IClassFixture<
         "hooks.example.test/hook",
         "ftp://hooks.example.test/hook",
         "https://user:password@hooks.example.test/hook",
+        "https://not-in-dns.example.test/hook",
+        "https://exa\u00ADmple.test/hook",
+        "http://[::ffff:a00:1]/hook",
+        "https://[64:ff9b::a00:1]/hook",
+        "https://[2002:a00:1::1]/hook",
     };
 
     [Theory]

@@ -18,7 +18,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Licenzy.Api.Tests.Webhooks;
 
-/// <summary>What host names resolve to in a test: set names first, every other name through DNS.</summary>
+/// <summary>
+/// What host names resolve to in a test: the names set, and <c>localhost</c> through the machine's
+/// own resolver; any other name is not found, so no test depends on the network's DNS.
+/// </summary>
 public sealed class HostTable : IHostResolver
 {
     private readonly ConcurrentDictionary<string, IPAddress[]> _names = new(StringComparer.OrdinalIgnoreCase);
@@ -26,7 +29,9 @@ public sealed class HostTable : IHostResolver
     public void Set(string host, params string[] addresses) => _names[host] = addresses.Select(IPAddress.Parse).ToArray();
 
     public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
-        _names.TryGetValue(host, out var addresses) ? Task.FromResult(addresses) : Dns.GetHostAddressesAsync(host, cancellationToken);
+        _names.TryGetValue(host, out var addresses) ? Task.FromResult(addresses)
+        : host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? Dns.GetHostAddressesAsync(host, cancellationToken)
+        : Task.FromException<IPAddress[]>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound));
 }
 
 /// <summary>The standalone app with its host names resolved by <see cref="Hosts"/>, and private networks allowed or not.</summary>
