@@ -128,6 +128,10 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
             var next = await AttemptOnceAsync(scheduled.StateKey);
             if (next is not null) lock (_gate) _due.TryAdd(next.StateKey, next);
         }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The app is stopping: the record still says pending, and the next start takes it up.
+        }
         catch (Exception e)
         {
             // Tried again at the next due time: the record still says pending.
