@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Licenzy.Domain;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.State;
@@ -115,20 +117,20 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
         TrySaveAsync(attempted.Value with { Status = WebhookDeliveryStatus.Failed, LastError = error, NextAttemptAt = null }, attempted.ETag, ct);
 
     /// <summary>Every pending delivery in the store, for a dispatcher starting up; only a store that can be scanned can tell.</summary>
-    public async IAsyncEnumerable<ScheduledDelivery> PendingAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<ScheduledDelivery> PendingAsync([EnumeratorCancellation] CancellationToken ct)
     {
         if (_state is not IStateScanner scanner) yield break;
         await foreach (var page in scanner.ScanAsync(StateKeys.WebhookDeliveryPrefix, 500, ct))
             foreach (var (key, json) in page)
             {
-                var delivery = System.Text.Json.JsonSerializer.Deserialize<WebhookDelivery>(json, LicenzyJson.Options)!;
+                var delivery = JsonSerializer.Deserialize<WebhookDelivery>(json, LicenzyJson.Options)!;
                 if (delivery is { Status: WebhookDeliveryStatus.Pending, NextAttemptAt: { } due })
                     yield return new ScheduledDelivery(key, delivery.EndpointId, due);
             }
     }
 
     /// <summary>The keys of messages committed but not yet fanned out; only a store that can be scanned can tell.</summary>
-    public async IAsyncEnumerable<string> UnsentMessageKeysAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<string> UnsentMessageKeysAsync([EnumeratorCancellation] CancellationToken ct)
     {
         if (_state is not IStateScanner scanner) yield break;
         await foreach (var page in scanner.ScanAsync(StateKeys.OutboundMessagePrefix, 500, ct))
