@@ -111,6 +111,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        await _app.StopAsync();
         await _app.DisposeAsync();
         _stopping.Dispose();
     }

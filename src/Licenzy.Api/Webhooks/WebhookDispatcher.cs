@@ -65,13 +65,12 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
         {
             try
             {
-                if (Deliveries.CanScan && clock.GetUtcNow() - lastLook >= LookInterval)
+                if (clock.GetUtcNow() - lastLook >= LookInterval)
                 {
                     lastLook = clock.GetUtcNow();
                     await foreach (var key in Deliveries.UnsentMessageKeysAsync(stoppingToken)) _messages.Writer.TryWrite(key);
                 }
-                while (_messages.Reader.TryRead(out var messageKey))
-                    foreach (var delivery in await Deliveries.FanOutAsync(messageKey, stoppingToken)) Schedule(delivery);
+                await FanOutHandedOverAsync(stoppingToken);
                 StartDue();
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -79,24 +78,50 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
                 // The store may be down for a moment: the next look tries again.
                 LogLookFailed(log, e);
             }
-            await WaitAsync(stoppingToken);
+            await WaitAsync(lastLook + LookInterval, stoppingToken);
         }
     }
 
-    /// <summary>Waits for a hand-over, a finished attempt, the next due time or the next look, whichever is first.</summary>
-    private async Task WaitAsync(CancellationToken stoppingToken)
+    /// <summary>Fans out every message handed over; one that fails (the store is down) is kept for the next round.</summary>
+    private async Task FanOutHandedOverAsync(CancellationToken stoppingToken)
     {
-        var now = clock.GetUtcNow();
-        var wait = LookInterval;
+        var failed = new List<string>();
+        while (_messages.Reader.TryRead(out var messageKey))
+        {
+            try
+            {
+                foreach (var delivery in await Deliveries.FanOutAsync(messageKey, stoppingToken)) Schedule(delivery);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogLookFailed(log, e);
+                failed.Add(messageKey);
+            }
+        }
+        foreach (var messageKey in failed) _messages.Writer.TryWrite(messageKey);
+    }
+
+    /// <summary>Waits for a hand-over, a finished attempt, the next due time or the next look, whichever is first.</summary>
+    private async Task WaitAsync(DateTimeOffset nextLook, CancellationToken stoppingToken)
+    {
+        var wakeAt = nextLook;
         lock (_gate)
         {
+            // A delivery that waits for a free slot is started when an attempt ends, which wakes the loop.
             foreach (var scheduled in _due.Values)
-                if (!_inFlight.Contains(scheduled.StateKey) && scheduled.Due - now < wait) wait = scheduled.Due - now;
+                if (scheduled.Due < wakeAt && CanStart(scheduled)) wakeAt = scheduled.Due;
         }
-        if (wait <= TimeSpan.Zero) wait = TimeSpan.FromMilliseconds(1);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var wait = wakeAt - clock.GetUtcNow();
+        var elapsed = Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, clock, timeout.Token);
+        // The clock may have passed the wake time while the timer was made (a test's fake clock
+        // jumps): such a timer would wait a whole further interval, so look again at once.
+        if (clock.GetUtcNow() >= wakeAt)
+        {
+            await timeout.CancelAsync();
+            return;
+        }
         var woken = _wake.Reader.ReadAsync(timeout.Token).AsTask();
-        var elapsed = Task.Delay(wait, clock, timeout.Token);
         await Task.WhenAny(woken, elapsed);
         await timeout.CancelAsync();
         stoppingToken.ThrowIfCancellationRequested();
@@ -110,16 +135,20 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
             foreach (var scheduled in _due.Values.Where(s => s.Due <= now).OrderBy(s => s.Due).ToList())
             {
                 if (_inFlight.Count >= MaxInFlight) return;
-                if (_inFlight.Contains(scheduled.StateKey)) continue;
-                _inFlightPerEndpoint.TryGetValue(scheduled.EndpointId, out var running);
-                if (running >= MaxInFlightPerEndpoint) continue;
+                if (!CanStart(scheduled)) continue;
                 _due.Remove(scheduled.StateKey);
                 _inFlight.Add(scheduled.StateKey);
-                _inFlightPerEndpoint[scheduled.EndpointId] = running + 1;
+                _inFlightPerEndpoint[scheduled.EndpointId] = _inFlightPerEndpoint.GetValueOrDefault(scheduled.EndpointId) + 1;
                 _ = Task.Run(() => AttemptAsync(scheduled));
             }
         }
     }
+
+    /// <summary>Whether an attempt of the delivery may start now: it is not running, and there is a slot for it. Called under the gate.</summary>
+    private bool CanStart(ScheduledDelivery scheduled) =>
+        _inFlight.Count < MaxInFlight
+        && !_inFlight.Contains(scheduled.StateKey)
+        && _inFlightPerEndpoint.GetValueOrDefault(scheduled.EndpointId) < MaxInFlightPerEndpoint;
 
     private async Task AttemptAsync(ScheduledDelivery scheduled)
     {
