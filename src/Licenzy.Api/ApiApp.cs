@@ -7,6 +7,7 @@ using Licenzy.Api.Reads;
 using Licenzy.Api.Setup;
 using Licenzy.Api.Subjects;
 using Licenzy.Api.Usage;
+using Licenzy.Api.Webhooks;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.Secrets;
 using Licenzy.Stripe;
@@ -47,6 +48,7 @@ public static class ApiApp
         SubjectActor.AddSubjectActor(services);
         services.AddSubscriber<BillingEventSubscriber>();
         services.AddSubscriber<DeadLetterSubscriber>();
+        services.AddLicenzyWebhooks(builder.Configuration);
         return builder;
     }
 

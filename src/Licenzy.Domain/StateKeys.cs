@@ -54,4 +54,27 @@ public static class StateKeys
 
     /// <summary>A received Stripe event, in the event store: written once per event id.</summary>
     public static string ReceivedEvent(string tenantId, Mode mode, string eventId) => $"event|{tenantId}|{mode.ToWire()}|{eventId}";
+
+    /// <summary>A tenant's outbound webhook endpoints for a mode: one small document, as a tenant has few.</summary>
+    public static string WebhookEndpoints(string tenantId, Mode mode) => $"webhookendpoints|{tenantId}|{mode.ToWire()}";
+
+    /// <summary>
+    /// An outbound message written in the transaction of the change it tells, waiting to be fanned
+    /// out to the endpoints; gone once its deliveries exist.
+    /// </summary>
+    public static string OutboundMessage(string tenantId, Mode mode, string messageId) =>
+        $"{OutboundMessagePrefix}{tenantId}|{mode.ToWire()}|{messageId}";
+
+    /// <summary>What every <see cref="OutboundMessage"/> key starts with.</summary>
+    public const string OutboundMessagePrefix = "outmsg|";
+
+    /// <summary>One message's delivery to one endpoint, with its attempts.</summary>
+    public static string WebhookDelivery(string tenantId, Mode mode, string deliveryId) =>
+        $"{WebhookDeliveryPrefix}{tenantId}|{mode.ToWire()}|{deliveryId}";
+
+    /// <summary>What every <see cref="WebhookDelivery"/> key starts with.</summary>
+    public const string WebhookDeliveryPrefix = "webhookdelivery|";
+
+    /// <summary>The ids of a tenant's recent deliveries for a mode, newest last: the delivery log, readable on any store.</summary>
+    public static string WebhookDeliveryLog(string tenantId, Mode mode) => $"webhookdeliverylog|{tenantId}|{mode.ToWire()}";
 }

@@ -33,6 +33,8 @@ public abstract class RequestRuleTests(ILicenzyHost app)
         new("create product", HttpMethod.Post, true, t => $"{t.ModePath}/products",
             [new("code", "\"NEW_PACK\""), new("kind", "\"usage_pack\""), new("usage_units", "5"), new("stripe_price_id", "\"price_newpack\"")]),
         new("issue api key", HttpMethod.Post, true, t => $"{t.ModePath}/api-keys", [new("name", "\"ci\"")]),
+        new("create webhook endpoint", HttpMethod.Post, true, t => $"{t.ModePath}/webhook-endpoints",
+            [new("url", "\"https://93.184.215.14/licenzy\""), new("events", "[\"license.created\"]")]),
     ];
 
     public static TheoryData<string> RouteNames() => new(Routes.Select(route => route.Name));

@@ -182,6 +182,32 @@ public sealed class StartupTests : IDisposable
         Assert.Contains("Licenzy:Dapr:SidecarWaitTimeout", app.Output);
     }
 
+    [Fact]
+    public async Task A_webhook_retry_schedule_shorter_than_24_hours_stops_the_app_naming_the_key()
+    {
+        await using var app = StartInProduction(new() { ["Licenzy:Webhooks:RetrySchedule:0"] = "00:00:05", ["Licenzy:Webhooks:RetrySchedule:1"] = "01:00:00" });
+
+        await AssertStopsSayingAsync(app, "Licenzy:Webhooks:RetrySchedule adds up to 01:00:05", "at least 1.00:00:00");
+    }
+
+    [Theory]
+    [InlineData("Production", HttpStatusCode.BadRequest)]
+    [InlineData("Development", HttpStatusCode.Created)]
+    public async Task Webhook_endpoints_on_loopback_are_allowed_only_in_development_by_default(string environment, HttpStatusCode expected)
+    {
+        await using var app = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", environment, new Dictionary<string, string?>
+        {
+            ["Licenzy:DataPath"] = _dataPath, ["Licenzy:AdminToken"] = "webhook-admin-token",
+        });
+        var admin = app.Client("webhook-admin-token");
+        var tenant = await (await admin.PostAsJsonAsync("/v1/admin/tenants", new { name = "Hooks" })).Content.ReadFromJsonAsync<JsonElement>();
+
+        var response = await admin.PostAsJsonAsync($"/v1/admin/tenants/{tenant.GetProperty("tenant_id").GetString()}/modes/test/webhook-endpoints",
+            new { url = "http://127.0.0.1:9/hook" });
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
     private static string RepositoryRoot =>
         typeof(StartupTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 

@@ -41,6 +41,9 @@ public sealed class TestTenant
 
     public string ModePath => $"/v1/admin/tenants/{TenantId}/modes/{Mode}";
 
+    /// <summary>A tenant made earlier (by an app that ran on the same data), seen through <paramref name="app"/>'s setup API.</summary>
+    public static TestTenant Existing(ILicenzyHost app, string tenantId, string mode) => new(app, tenantId, mode);
+
     /// <summary>A tenant with Stripe connected, the three standard products, and a runtime key.</summary>
     public static async Task<TestTenant> CreateAsync(ILicenzyHost app, string mode = "test", bool connect = true, bool products = true)
     {

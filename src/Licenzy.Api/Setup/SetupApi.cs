@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Licenzy.Api.Setup;
 
-/// <summary>The operators' API: tenants, Stripe connections, products, API keys, dead letters.</summary>
+/// <summary>The operators' API: tenants, Stripe connections, products, API keys, dead letters, webhook endpoints.</summary>
 public static class SetupApi
 {
     public static IEndpointRouteBuilder MapSetupApi(this IEndpointRouteBuilder app)
@@ -24,6 +24,7 @@ public static class SetupApi
         mode.MapPost("/api-keys", CreateApiKey);
         mode.MapDelete("/api-keys/{id}", RevokeApiKey);
         mode.MapGet("/dead-letters", ListDeadLetters);
+        mode.MapWebhookSetupApi();
         return app;
     }
 
@@ -38,7 +39,7 @@ public static class SetupApi
         return await next(context);
     }
 
-    private static Mode ModeOf(string mode) => Modes.TryParse(mode, out var parsed) ? parsed : throw new InvalidOperationException("mode was checked by the filter");
+    internal static Mode ModeOf(string mode) => Modes.TryParse(mode, out var parsed) ? parsed : throw new InvalidOperationException("mode was checked by the filter");
 
     public sealed record TenantResponse(string TenantId, string Name, DateTimeOffset CreatedAt);
 
