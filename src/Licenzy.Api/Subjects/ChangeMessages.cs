@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Licenzy.Api.Access;
 using Licenzy.Api.Http;
 using Licenzy.Api.Licenses;
+using Licenzy.Api.Webhooks;
 using Licenzy.Domain.Licenses;
 using Licenzy.Domain.Subjects;
 using Licenzy.Infrastructure;
@@ -11,16 +12,6 @@ namespace Licenzy.Api.Subjects;
 
 /// <summary>A message about one committed change of a subject, for the tenant's webhook endpoints.</summary>
 public sealed record ChangeMessage(string Type, JsonObject Data);
-
-/// <summary>The event types a tenant's endpoints can receive.</summary>
-public static class ChangeTypes
-{
-    public const string LicenseCreated = "license.created";
-    public const string LicenseUpdated = "license.updated";
-    public const string EntitlementsUpdated = "entitlements.updated";
-
-    public static readonly IReadOnlyList<string> All = [LicenseCreated, LicenseUpdated, EntitlementsUpdated];
-}
 
 /// <summary>
 /// What to tell the tenant's app about one change of a subject: <c>entitlements.updated</c> with
@@ -49,25 +40,25 @@ public static class ChangeMessages
     /// without decrypting).
     /// </summary>
     public static List<ChangeMessage> For(SubjectState after, Dictionary<string, LicenseState>? before,
-        IReadOnlyDictionary<string, string> issuedKeys, LicenseKeys keys, DateTimeOffset now)
+        IReadOnlyDictionary<string, string> issuedKeys, LicenseKeys keys, DateTimeOffset now, Func<string, bool> wanted)
     {
-        var messages = new List<ChangeMessage>(1 + after.Licenses.Count)
-        {
-            new(ChangeTypes.EntitlementsUpdated, Node(AccessApi.CustomerAccessResponse.Of(after.SubjectRef, after, now))),
-        };
+        var messages = new List<ChangeMessage>(1 + after.Licenses.Count);
+        if (wanted(WebhookEventTypes.EntitlementsUpdated))
+            messages.Add(new(WebhookEventTypes.EntitlementsUpdated, Node(AccessApi.CustomerAccessResponse.Of(after.SubjectRef, after, now))));
         foreach (var license in after.Licenses)
         {
             if (!license.HasKey || after.Find(license.EntitlementId) is not { } entitlement) continue;
             if (issuedKeys.TryGetValue(license.Id, out var key))
             {
-                messages.Add(new(ChangeTypes.LicenseCreated, Node(LicenseResponse.Of(license, after, key, now))));
+                if (wanted(WebhookEventTypes.LicenseCreated))
+                    messages.Add(new(WebhookEventTypes.LicenseCreated, Node(LicenseResponse.Of(license, after, key, now))));
                 continue;
             }
-            if (before is null || !before.TryGetValue(license.Id, out var was)) continue;
+            if (!wanted(WebhookEventTypes.LicenseUpdated) || before is null || !before.TryGetValue(license.Id, out var was)) continue;
             if (was == license.Evaluate(entitlement, now)) continue;
             var data = Node(LicenseResponse.Of(license, after, keys.Reveal(license.ProtectedKey!), now));
             data["previous_status"] = Wire.Of(was.Status);
-            messages.Add(new(ChangeTypes.LicenseUpdated, data));
+            messages.Add(new(WebhookEventTypes.LicenseUpdated, data));
         }
         return messages;
     }

@@ -1,5 +1,7 @@
 using Licenzy.Api.Idempotency;
 using Licenzy.Api.Licenses;
+using Licenzy.Api.Webhooks;
+using Licenzy.Domain.Licenses;
 using Licenzy.Api.Usage;
 using Licenzy.Domain;
 using Licenzy.Domain.Billing;
@@ -19,7 +21,7 @@ namespace Licenzy.Api.Subjects;
 /// that exists, and the turn is then taken again from the store.
 /// </summary>
 public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader readers, SubjectMemory memory, LicenseKeys licenseKeys,
-    TimeProvider clock, ILogger<SubjectWriter> log)
+    WebhookEndpoints endpoints, OutboundMessages outbound, TimeProvider clock, ILogger<SubjectWriter> log)
 {
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
@@ -28,17 +30,21 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
     {
         while (true)
         {
+            var now = clock.GetUtcNow();
             var stored = await LoadAsync(subject, ct);
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
+            var licensesBefore = ChangeMessages.LicensesBefore(state, now);
             // Not kept when unchanged: Apply may still have noted the event id in the copy.
             if (!BillingLifecycle.Apply(state, request.Event)) return new ApplyResult(false, state.Version);
 
             // Not kept either when written: billing events come a few times in a subject's life, and
             // keeping every buyer's document made memory grow with the number of buyers.
             var writes = new List<StateOperation> { Document(subject, state, stored) };
-            IssueLicenseKeys(subject, state, writes);
+            var issued = IssueLicenseKeys(subject, state, writes);
+            var messages = await TellAsync(subject, state, licensesBefore, issued, now, writes, ct);
             if (await TryWriteAsync(subject, writes, state, keep: false, ct))
             {
+                if (messages is not null) outbound.Committed(messages);
                 log.LogInformation("Applied {EventType} {EventId} to a subject of tenant {TenantId} ({Mode}); version {Version}",
                     request.Event.GetType().Name, request.Event.EventId, subject.TenantId, subject.Mode, state.Version);
                 return new ApplyResult(true, state.Version);
@@ -56,6 +62,7 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
             var now = clock.GetUtcNow();
             var stored = await LoadAsync(subject, ct);
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
+            var licensesBefore = ChangeMessages.LicensesBefore(state, now);
             var results = new List<ConsumeResult>(batch.Requests.Count);
             var writes = new List<StateOperation>(batch.Requests.Count + 1);
             // Keys answered earlier in this batch: a repeat is a replay (or a reuse), as in a later turn.
@@ -92,10 +99,16 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
                 if (stored is not null) memory.Keep(stored);
                 return new ConsumeBatchResult(results);
             }
-            if (consumed) writes.Add(Document(subject, state, stored));
+            List<OutboundMessage>? messages = null;
+            if (consumed)
+            {
+                writes.Add(Document(subject, state, stored));
+                messages = await TellAsync(subject, state, licensesBefore, NoKeysIssued, now, writes, ct);
+            }
 
             if (await TryWriteAsync(subject, writes, consumed ? state : null, keep: true, ct))
             {
+                if (messages is not null) outbound.Committed(messages);
                 if (!consumed && stored is not null) memory.Keep(stored);
                 return new ConsumeBatchResult(results);
             }
@@ -108,18 +121,46 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
     /// the same transaction, so a committed license can always be found. A write that loses its
     /// race is taken again from the store, and makes new keys then: none of these was ever shown.
     /// </summary>
-    private void IssueLicenseKeys(SubjectKey subject, SubjectState state, List<StateOperation> writes)
+    private Dictionary<string, string>? IssueLicenseKeys(SubjectKey subject, SubjectState state, List<StateOperation> writes)
     {
+        Dictionary<string, string>? keys = null;
         foreach (var license in state.Licenses)
         {
             if (license.HasKey) continue;
             var issued = licenseKeys.Issue();
+            (keys ??= new(StringComparer.Ordinal))[license.Id] = issued.Key;
             license.KeyHash = issued.Hash;
             license.ProtectedKey = issued.ProtectedKey;
             var holder = new LicenseHolder(subject.SubjectRef, license.Id);
             writes.Add(new StateOperation.Upsert(StateKeys.LicenseByKeyHash(subject.TenantId, subject.Mode, issued.Hash), holder, MustNotExist: true));
             writes.Add(new StateOperation.Upsert(StateKeys.License(subject.TenantId, subject.Mode, license.Id), holder, MustNotExist: true));
         }
+        return keys;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> NoKeysIssued = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Adds to <paramref name="writes"/> a message for each event type the tenant's endpoints want
+    /// about this change, so each is committed with it (API.md: no committed change goes untold);
+    /// null when no endpoint of the tenant and mode wants any. The endpoints are read at each change:
+    /// an endpoint created while a change is being written may miss that one change.
+    /// </summary>
+    private async Task<List<OutboundMessage>?> TellAsync(SubjectKey subject, SubjectState after,
+        Dictionary<string, LicenseState>? licensesBefore, IReadOnlyDictionary<string, string>? issuedKeys, DateTimeOffset now,
+        List<StateOperation> writes, CancellationToken ct)
+    {
+        var listening = await endpoints.ListAsync(subject.TenantId, subject.Mode, ct);
+        if (listening.Count == 0) return null;
+        var messages = new List<OutboundMessage>();
+        foreach (var change in ChangeMessages.For(after, licensesBefore, issuedKeys ?? NoKeysIssued, licenseKeys, now,
+            type => listening.Any(endpoint => endpoint.Wants(type))))
+        {
+            var (message, write) = outbound.Enqueue(subject.TenantId, subject.Mode, change.Type, change.Data);
+            writes.Add(write);
+            messages.Add(message);
+        }
+        return messages.Count > 0 ? messages : null;
     }
 
     /// <summary>The kept document when there is one, else the stored one.</summary>

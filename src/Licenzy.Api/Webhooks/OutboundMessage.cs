@@ -4,20 +4,43 @@ using System.Text.Json.Serialization;
 using Licenzy.Domain;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.State;
+using Microsoft.AspNetCore.DataProtection;
 
 namespace Licenzy.Api.Webhooks;
 
 /// <summary>
-/// One thing to tell a tenant's backend, in the wire shape of API.md: the body of every delivery
-/// attempt, whose id is the <c>webhook-id</c> of each.
+/// One thing to tell a tenant's backend: its id is the <c>webhook-id</c> of every delivery
+/// attempt. Its <c>data</c> is kept encrypted (<see cref="MessageBodies"/>) for as long as the
+/// message and its deliveries are stored, because it may carry a license key and a buyer's email.
 /// </summary>
-public sealed record OutboundMessage(string Id, string Type, DateTimeOffset CreatedAt, string TenantId, Mode Mode, JsonElement Data)
+public sealed record OutboundMessage(string Id, string Type, DateTimeOffset CreatedAt, string TenantId, Mode Mode, string ProtectedData)
 {
     [JsonIgnore]
     public string StateKey => StateKeys.OutboundMessage(TenantId, Mode, Id);
+}
 
-    /// <summary>The body sent, byte for byte what is signed.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, LicenzyJson.Options);
+/// <summary>What a message's body is on the wire (API.md's shape); <c>data</c> in clear only here.</summary>
+public sealed record OutboundMessageBody(string Id, string Type, DateTimeOffset CreatedAt, string TenantId, Mode Mode, JsonElement Data);
+
+/// <summary>
+/// Encrypts a message's data for the store and makes the body that is sent, byte for byte what is
+/// signed, under the application's Data Protection key ring (as Stripe and endpoint secrets are).
+/// </summary>
+public sealed class MessageBodies(IDataProtectionProvider protection)
+{
+    public const string ProtectionPurpose = "Licenzy.OutboundMessage.Data";
+
+    private readonly IDataProtector _protector = protection.CreateProtector(ProtectionPurpose);
+
+    public string Protect(object data) =>
+        _protector.Protect(JsonSerializer.Serialize(data, data.GetType(), LicenzyJson.Options));
+
+    public string ToJson(OutboundMessage message)
+    {
+        using var data = JsonDocument.Parse(_protector.Unprotect(message.ProtectedData));
+        return JsonSerializer.Serialize(new OutboundMessageBody(message.Id, message.Type, message.CreatedAt, message.TenantId, message.Mode,
+            data.RootElement), LicenzyJson.Options);
+    }
 }
 
 /// <summary>
@@ -25,7 +48,7 @@ public sealed record OutboundMessage(string Id, string Type, DateTimeOffset Crea
 /// transaction, so a committed change is told even if the process dies right after it. The
 /// dispatcher finds it in the store; <see cref="Committed"/> only makes that immediate.
 /// </summary>
-public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispatcher)
+public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispatcher, MessageBodies bodies)
 {
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -40,7 +63,7 @@ public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispa
         ArgumentNullException.ThrowIfNull(data);
         if (!WebhookEventTypes.IsKnown(type)) throw new ArgumentException($"'{type}' is not an outbound event type", nameof(type));
         var message = new OutboundMessage("msg_" + RandomNumberGenerator.GetString(Alphabet, 24), type, clock.GetUtcNow(), tenantId, mode,
-            JsonSerializer.SerializeToElement(data, data.GetType(), LicenzyJson.Options));
+            bodies.Protect(data));
         return (message, new StateOperation.Upsert(message.StateKey, message, MustNotExist: true));
     }
 

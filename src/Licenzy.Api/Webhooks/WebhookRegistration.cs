@@ -21,6 +21,7 @@ public static class WebhookRegistration
         services.TryAddSingleton<WebhookSender>();
         services.TryAddSingleton<WebhookDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<WebhookDispatcher>());
+        services.TryAddSingleton<MessageBodies>();
         services.TryAddSingleton<OutboundMessages>();
 
         services.AddHttpClient(WebhookSender.HttpClientName, http =>

@@ -8,14 +8,14 @@ namespace Licenzy.Api.Webhooks;
 /// Sends one attempt of a delivery: the message as its JSON body, signed for this attempt's
 /// timestamp with every secret the endpoint signs with, through the one webhook HttpClient.
 /// </summary>
-public sealed partial class WebhookSender(IHttpClientFactory clients, TimeProvider clock, ILogger<WebhookSender> log)
+public sealed partial class WebhookSender(IHttpClientFactory clients, MessageBodies bodies, TimeProvider clock, ILogger<WebhookSender> log)
 {
     public const string HttpClientName = "licenzy-webhooks";
 
     public async Task<AttemptOutcome> SendAsync(WebhookDelivery delivery, WebhookEndpoint endpoint, IReadOnlyList<string> secrets,
         CancellationToken ct)
     {
-        var body = delivery.Message.ToJson();
+        var body = bodies.ToJson(delivery.Message);
         var timestamp = clock.GetUtcNow();
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
         {
