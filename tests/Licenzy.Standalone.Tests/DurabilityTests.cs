@@ -104,6 +104,45 @@ public sealed class DurabilityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_license_created_webhook_pending_when_the_app_is_killed_reaches_the_app_after_restart()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // The first attempts hang, so the deliveries are surely under way, unanswered, at the kill.
+        receiver.Hang("/hook");
+        var settings = Settings();
+        settings["Licenzy:Webhooks:AllowPrivateNetworks"] = "true";
+        await using var first = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", settings);
+        var (tenantId, secret, _) = await SetUpAsync(first);
+        var admin = first.Client(AdminToken);
+        var modePath = $"/v1/admin/tenants/{tenantId}/modes/test";
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync($"{modePath}/products",
+            new { code = "STARTER", kind = "subscription", stripe_price_id = "price_durable", name = "Starter", issue_license = true })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync($"{modePath}/webhook-endpoints",
+            new { url = receiver.Url("/hook"), events = new[] { "license.created" } })).StatusCode);
+
+        var metadata = new Dictionary<string, string>
+        {
+            ["licenzy_tenant"] = tenantId, ["licenzy_mode"] = "test", ["licenzy_subject"] = "user_9", ["licenzy_product"] = "STARTER",
+        };
+        var body = StripeEvents.CheckoutSession("checkout.session.completed", "evt_kill_outbound", DateTimeOffset.UtcNow, "cs_test_kill_outbound",
+            metadata, "subscription", "paid");
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/stripe/{tenantId}/test") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("Stripe-Signature", global::Stripe.EventUtility.GenerateSignatureHeader(body, secret));
+        Assert.Equal(HttpStatusCode.OK, (await first.Client().SendAsync(request)).StatusCode);
+
+        var held = (await receiver.WaitForAsync("/hook")).Single();
+        await first.KillAsync();
+        receiver.AnswerStatus("/hook", 200);
+
+        await using var restarted = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", settings);
+        var delivered = (await receiver.WaitForAsync("/hook", 2))[1];
+        Assert.Equal(held.Headers["webhook-id"], delivered.Headers["webhook-id"]);
+        var message = JsonDocument.Parse(delivered.Body).RootElement;
+        Assert.Equal("license.created", message.GetProperty("type").GetString());
+        Assert.StartsWith("LZ-", message.GetProperty("data").GetProperty("key").GetString());
+    }
+
+    [Fact]
     public async Task An_event_acknowledged_just_before_the_standalone_app_is_killed_is_not_lost()
     {
         await using var first = await LicenzyProcess.StartReadyAsync("Licenzy.Standalone", "Production", Settings());
