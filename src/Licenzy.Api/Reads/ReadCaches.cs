@@ -1,5 +1,6 @@
 using Licenzy.Api.Licenses;
 using Licenzy.Api.Setup;
+using Licenzy.Api.Webhooks;
 using Licenzy.Domain.Subjects;
 using Licenzy.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,9 @@ public sealed class ReadCaches
     /// <summary>Runtime keys in use at once are few; this only bounds memory.</summary>
     private const int ApiKeyCapacity = 10_000;
 
+    /// <summary>Tenants' endpoint lists kept at most (one per tenant and mode).</summary>
+    private const int WebhookEndpointCapacity = 10_000;
+
     /// <summary>License holders kept at most; each is a few strings.</summary>
     private const int LicenseHolderCapacity = 100_000;
 
@@ -31,6 +35,9 @@ public sealed class ReadCaches
         Subjects = new ReadCache<SubjectState>(capacity, cacheMissing: true);
         // Unknown keys are not, so random keys cannot fill the cache.
         ApiKeys = new ReadCache<ApiKeyRecord>(ApiKeyCapacity, cacheMissing: false);
+        // Every subject write asks which webhook endpoints its tenant has; most tenants have none,
+        // and that answer is kept too. Only tenants and modes that exist are ever asked about.
+        WebhookEndpoints = new ReadCache<WebhookEndpointList>(WebhookEndpointCapacity, cacheMissing: true);
     }
 
     public ReadCache<SubjectState>? Subjects { get; }
@@ -38,4 +45,6 @@ public sealed class ReadCaches
     public ReadCache<ApiKeyRecord>? ApiKeys { get; }
 
     public ReadCache<LicenseHolder>? LicenseHolders { get; }
+
+    public ReadCache<WebhookEndpointList>? WebhookEndpoints { get; }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Licenzy.Api.Reads;
 using Licenzy.Domain;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.State;
@@ -35,7 +36,7 @@ public sealed record CreatedWebhookEndpoint(string Id, string Url, IReadOnlyList
 /// Tenants' outbound webhook endpoints, in the state store. Secrets are protected at rest with Data
 /// Protection, as Stripe secrets are; every change is an ETag-checked write of the tenant's list.
 /// </summary>
-public sealed class WebhookEndpoints(IStateStoreFactory stores, IDataProtectionProvider protection, TimeProvider clock)
+public sealed class WebhookEndpoints(IStateStoreFactory stores, IDataProtectionProvider protection, ReadCaches caches, TimeProvider clock)
 {
     public const string ProtectionPurpose = "Licenzy.WebhookEndpoint.Secret";
 
@@ -61,8 +62,18 @@ public sealed class WebhookEndpoints(IStateStoreFactory stores, IDataProtectionP
         return added ? new CreatedWebhookEndpoint(endpoint.Id, endpoint.Url, endpoint.Events, secret, endpoint.CreatedAt) : null;
     }
 
-    public async Task<IReadOnlyList<WebhookEndpoint>> ListAsync(string tenantId, Mode mode, CancellationToken ct) =>
-        (await _state.GetAsync<WebhookEndpointList>(StateKeys.WebhookEndpoints(tenantId, mode), ct))?.Value.Endpoints ?? [];
+    /// <summary>
+    /// The tenant's endpoints for the mode: asked at every subject write, so through the read cache
+    /// where this process is the only writer (every change below brackets its write for it).
+    /// </summary>
+    public async Task<IReadOnlyList<WebhookEndpoint>> ListAsync(string tenantId, Mode mode, CancellationToken ct)
+    {
+        var key = StateKeys.WebhookEndpoints(tenantId, mode);
+        var list = caches.WebhookEndpoints is { } cache ? await cache.GetAsync(key, LoadAsync, ct) : await LoadAsync(key, ct);
+        return list?.Endpoints ?? [];
+    }
+
+    private async Task<WebhookEndpointList?> LoadAsync(string key, CancellationToken ct) => (await _state.GetAsync<WebhookEndpointList>(key, ct))?.Value;
 
     public async Task<WebhookEndpoint?> FindAsync(string tenantId, Mode mode, string endpointId, CancellationToken ct) =>
         (await ListAsync(tenantId, mode, ct)).FirstOrDefault(e => e.Id == endpointId);
@@ -107,6 +118,7 @@ public sealed class WebhookEndpoints(IStateStoreFactory stores, IDataProtectionP
             var stored = await _state.GetAsync<WebhookEndpointList>(key, ct);
             var changed = change(stored?.Value ?? WebhookEndpointList.Empty);
             if (changed is null) return false;
+            using var writing = caches.WebhookEndpoints?.BeginWrite(key);
             if (await _state.TrySaveAsync(key, changed, stored?.ETag, ct)) return true;
         }
     }

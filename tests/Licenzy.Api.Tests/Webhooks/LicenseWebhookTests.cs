@@ -145,6 +145,21 @@ public abstract class LicenseWebhookTests(PrivateNetworksApp app)
     }
 
     [Fact]
+    public async Task An_endpoint_created_after_changes_that_told_no_one_hears_the_next_change()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);     // a change with no endpoint to tell
+
+        await tenant.CreateEndpointAsync(receiver.Url("/late"));
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+
+        var told = JsonDocument.Parse((await receiver.WaitForAsync("/late")).Single().Body).RootElement;
+        Assert.Equal("entitlements.updated", told.GetProperty("type").GetString());
+        Assert.Equal(2, told.GetProperty("data").GetProperty("version").GetInt64());
+    }
+
+    [Fact]
     public async Task A_tenant_without_endpoints_stores_no_messages()
     {
         var tenant = await TestTenant.CreateAsync(app);
