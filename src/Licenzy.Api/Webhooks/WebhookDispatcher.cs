@@ -23,6 +23,7 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
     private readonly object _gate = new();
     private readonly Dictionary<string, ScheduledDelivery> _due = new(StringComparer.Ordinal);
     private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
+    private readonly HashSet<Task> _attempts = [];
     private readonly Dictionary<string, int> _inFlightPerEndpoint = new(StringComparer.Ordinal);
 
     // Resolved late: the deliveries need the endpoints, which need Data Protection, none of which a constructor should wait on.
@@ -47,6 +48,18 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
     private void Wake() => _wake.Writer.TryWrite(true);
 
     private CancellationToken _stopping;
+
+    /// <summary>
+    /// Stops the loop, then waits for the attempts under way (stopping cancels their requests), so
+    /// that none writes to the store after the app has stopped.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        Task[] running;
+        lock (_gate) running = [.. _attempts];
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -139,7 +152,9 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
                 _due.Remove(scheduled.StateKey);
                 _inFlight.Add(scheduled.StateKey);
                 _inFlightPerEndpoint[scheduled.EndpointId] = _inFlightPerEndpoint.GetValueOrDefault(scheduled.EndpointId) + 1;
-                _ = Task.Run(() => AttemptAsync(scheduled));
+                var attempt = Task.Run(() => AttemptAsync(scheduled));
+                _attempts.Add(attempt);
+                _ = attempt.ContinueWith(done => { lock (_gate) _attempts.Remove(done); }, TaskScheduler.Default);
             }
         }
     }
