@@ -1,9 +1,7 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Reflection;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Licenzy.Testing;
 
 namespace Licenzy.Stripe.Tests;
 
@@ -38,7 +36,8 @@ public sealed class StripeNpmSigner : IAsyncLifetime
             ["timestamp"] = c.Timestamp,
             ["scheme"] = c.Scheme,
         }).ToArray());
-        var output = await RunNodeAsync(directory, input.ToJsonString());
+        var output = await NodeScript.RunAsync(directory, "sign-headers.js", input.ToJsonString(),
+            "the Stripe signature tests check StripeSignature against the official stripe npm package.");
         var produced = JsonSerializer.Deserialize<string[]>(output)
             ?? throw new InvalidOperationException("sign-headers.js printed no headers.");
         Assert.Equal(SigningCases.All.Count, produced.Length);
@@ -46,60 +45,6 @@ public sealed class StripeNpmSigner : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
-
-    private static async Task<string> RunNodeAsync(string directory, string input)
-    {
-        var start = new ProcessStartInfo("node")
-        {
-            ArgumentList = { Path.Combine(directory, "sign-headers.js") },
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
-        }
-        catch (Win32Exception e)
-        {
-            throw new InvalidOperationException(
-                "Node.js 20+ must be on PATH: the Stripe signature tests check StripeSignature against the official stripe npm package.",
-                e);
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.StandardInput.WriteAsync(input);
-            process.StandardInput.Close();
-
-            // A guard against a hung process, not a timing assertion.
-            using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try
-            {
-                await process.WaitForExitAsync(guard.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new InvalidOperationException("node sign-headers.js did not finish.");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"node sign-headers.js exited with {process.ExitCode}: {await stderr}");
-            }
-
-            return await stdout;
-        }
-    }
 }
 
 public static class SigningCases

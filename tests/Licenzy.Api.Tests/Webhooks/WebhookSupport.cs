@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Reflection;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Licenzy.Api.Webhooks;
@@ -142,37 +140,8 @@ public static class StandardWebhooksVerifier
             },
         }).ToArray());
 
-        var start = new ProcessStartInfo("node")
-        {
-            ArgumentList = { Path.Combine(directory, "verify.js") },
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException("node did not start.");
-        }
-        catch (Win32Exception e)
-        {
-            throw new InvalidOperationException("Node.js 20+ must be on PATH: the webhook tests verify signatures with the standardwebhooks npm package.", e);
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            await process.StandardInput.WriteAsync(input.ToJsonString());
-            process.StandardInput.Close();
-            // A guard against a hung process, not a timing assertion.
-            using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            await process.WaitForExitAsync(guard.Token);
-            if (process.ExitCode != 0) throw new InvalidOperationException($"node verify.js exited with {process.ExitCode}: {await stderr}");
-            return JsonSerializer.Deserialize<string[]>(await stdout)!;
-        }
+        var output = await NodeScript.RunAsync(directory, "verify.js", input.ToJsonString(),
+            "the webhook tests verify signatures with the standardwebhooks npm package.");
+        return JsonSerializer.Deserialize<string[]>(output)!;
     }
 }
