@@ -63,5 +63,30 @@ public static class ChangeMessages
         return messages;
     }
 
+    /// <summary>
+    /// What the clock alone will do to each license after this change: at the instant its
+    /// entitlement stops being available (a grace period's end, a pass's end, a subscription's
+    /// period end with no renewal), a <c>license.updated</c> as the license will then stand. The
+    /// dispatcher sends it at that instant only if nothing has changed the subject since.
+    /// </summary>
+    public static List<(ChangeMessage Message, DateTimeOffset At)> Notices(SubjectState after,
+        IReadOnlyDictionary<string, string> issuedKeys, LicenseKeys keys, DateTimeOffset now)
+    {
+        var notices = new List<(ChangeMessage, DateTimeOffset)>();
+        foreach (var license in after.Licenses)
+        {
+            if (!license.HasKey || after.Find(license.EntitlementId) is not { } entitlement) continue;
+            var at = entitlement.AvailableUntil;
+            if (at <= now || at == DateTimeOffset.MaxValue) continue;
+            var was = license.Evaluate(entitlement, now);
+            if (was == license.Evaluate(entitlement, at)) continue;
+            var key = issuedKeys.TryGetValue(license.Id, out var issued) ? issued : keys.Reveal(license.ProtectedKey!);
+            var data = Node(LicenseResponse.Of(license, after, key, at));
+            data["previous_status"] = Wire.Of(was.Status);
+            notices.Add((new ChangeMessage(WebhookEventTypes.LicenseUpdated, data), at));
+        }
+        return notices;
+    }
+
     private static JsonObject Node<T>(T value) => JsonSerializer.SerializeToNode(value, LicenzyJson.Options)!.AsObject();
 }

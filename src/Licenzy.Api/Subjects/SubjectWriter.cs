@@ -160,6 +160,15 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
             writes.Add(write);
             messages.Add(message);
         }
+        if (listening.Any(endpoint => endpoint.Wants(WebhookEventTypes.LicenseUpdated)))
+        {
+            foreach (var (notice, at) in ChangeMessages.Notices(after, issuedKeys ?? NoKeysIssued, licenseKeys, now))
+            {
+                var (message, write) = outbound.Notice(subject.TenantId, subject.Mode, notice.Type, notice.Data, at, after.SubjectRef, after.Version);
+                writes.Add(write);
+                messages.Add(message);
+            }
+        }
         return messages.Count > 0 ? messages : null;
     }
 

@@ -12,8 +12,11 @@ namespace Licenzy.Api.Webhooks;
 /// One thing to tell a tenant's backend: its id is the <c>webhook-id</c> of every delivery
 /// attempt. Its <c>data</c> is kept encrypted (<see cref="MessageBodies"/>) for as long as the
 /// message and its deliveries are stored, because it may carry a license key and a buyer's email.
+/// A notice (<see cref="NotBefore"/> set) tells what the clock alone will do to a subject at that
+/// instant; it is sent then only if the subject is still at <see cref="SubjectVersion"/>.
 /// </summary>
-public sealed record OutboundMessage(string Id, string Type, DateTimeOffset CreatedAt, string TenantId, Mode Mode, string ProtectedData)
+public sealed record OutboundMessage(string Id, string Type, DateTimeOffset CreatedAt, string TenantId, Mode Mode, string ProtectedData,
+    DateTimeOffset? NotBefore = null, string? SubjectRef = null, long? SubjectVersion = null)
 {
     [JsonIgnore]
     public string StateKey => StateKeys.OutboundMessage(TenantId, Mode, Id);
@@ -65,6 +68,19 @@ public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispa
         var message = new OutboundMessage("msg_" + RandomNumberGenerator.GetString(Alphabet, 24), type, clock.GetUtcNow(), tenantId, mode,
             bodies.Protect(data));
         return (message, new StateOperation.Upsert(message.StateKey, message, MustNotExist: true));
+    }
+
+    /// <summary>
+    /// A notice of <paramref name="type"/> due at <paramref name="notBefore"/>: sent then only if the
+    /// subject is still at <paramref name="subjectVersion"/>, and otherwise withdrawn. Add the write
+    /// to the transaction of the change that made it.
+    /// </summary>
+    public (OutboundMessage Message, StateOperation Write) Notice(string tenantId, Mode mode, string type, object data,
+        DateTimeOffset notBefore, string subjectRef, long subjectVersion)
+    {
+        var (message, _) = Enqueue(tenantId, mode, type, data);
+        var notice = message with { NotBefore = notBefore, SubjectRef = subjectRef, SubjectVersion = subjectVersion };
+        return (notice, new StateOperation.Upsert(notice.StateKey, notice, MustNotExist: true));
     }
 
     /// <summary>

@@ -35,10 +35,12 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
             if (stored is null) return [];
             var message = stored.Value;
             var now = clock.GetUtcNow();
+            // A notice about a later instant (a grace period's end) is first tried then.
+            var due = message.NotBefore is { } notBefore && notBefore > now ? notBefore : now;
             var deliveries = (await endpoints.ListAsync(message.TenantId, message.Mode, ct))
                 .Where(endpoint => endpoint.Wants(message.Type))
                 .Select(endpoint => new WebhookDelivery(DeliveryId(message.Id, endpoint.Id), endpoint.Id, message, WebhookDeliveryStatus.Pending,
-                    0, 0, null, null, now, now))
+                    0, 0, null, null, due, now))
                 .ToList();
 
             var writes = new List<StateOperation> { new StateOperation.Delete(messageKey, stored.ETag) };
@@ -51,7 +53,7 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
                 writes.AddRange(deliveries.Select(d => new StateOperation.Upsert(d.StateKey, d, MustNotExist: true, TimeToLive: RecordLifetime)));
             }
             if (await _state.TryTransactAsync(writes, ct))
-                return deliveries.Select(d => new ScheduledDelivery(d.StateKey, d.EndpointId, now)).ToList();
+                return deliveries.Select(d => new ScheduledDelivery(d.StateKey, d.EndpointId, due)).ToList();
         }
     }
 
@@ -113,6 +115,10 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
     }
 
     /// <summary>Fails a delivery whose endpoint was deleted: there is nowhere left to send it.</summary>
+    /// <summary>Removes a notice its subject outran (it changed before the notice was due); the log no longer lists it.</summary>
+    public Task<bool> TryWithdrawAsync(StateEntry<WebhookDelivery> notice, CancellationToken ct) =>
+        _state.TryDeleteAsync(notice.Key, notice.ETag, ct);
+
     public Task<bool> TryFailAsync(StateEntry<WebhookDelivery> attempted, string error, CancellationToken ct) =>
         TrySaveAsync(attempted.Value with { Status = WebhookDeliveryStatus.Failed, LastError = error, NextAttemptAt = null }, attempted.ETag, ct);
 

@@ -16,6 +16,9 @@ public abstract class LicenseWebhookTests(PrivateNetworksApp app)
 
     private DateTimeOffset Now => app.Clock.GetUtcNow();
 
+    /// <summary>An instant as a Stripe event carries it: whole seconds.</summary>
+    private static DateTimeOffset Seconds(DateTimeOffset at) => DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds());
+
     private async Task<(TestTenant Tenant, WebhookReceiver Receiver, string Secret)> LicentricAsync(string path = "/hook")
     {
         var receiver = await WebhookReceiver.StartAsync();
@@ -105,6 +108,78 @@ public abstract class LicenseWebhookTests(PrivateNetworksApp app)
         Assert.True(revoked.GetProperty("version").GetInt64() > inGrace.GetProperty("version").GetInt64());
     }
 
+    /// <summary>Waits until the delivery log holds a notice due at <paramref name="at"/> (messages are fanned out just after their commit).</summary>
+    private static async Task WaitForNoticeAsync(TestTenant tenant, DateTimeOffset at)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await tenant.DeliveriesAsync("pending")).Any(d => d.GetProperty("next_attempt_at").GetDateTimeOffset() == at))
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"no notice due at {at:O} in the delivery log");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task The_end_of_a_grace_period_arrives_as_license_updated_expired_when_it_comes()
+    {
+        var (tenant, receiver, _) = await LicentricAsync();
+        await using var __ = receiver;
+        var session = await tenant.BuyAsync("user_1", Starter);
+        var subscriptionId = "sub_" + session.Id;
+        var canceledAt = Seconds(Now.AddDays(1));
+        app.Clock.SetUtcNow(canceledAt);
+        await tenant.DeliverAsync(StripeEvents.Subscription("customer.subscription.deleted", tenant.NextEventId(), canceledAt, subscriptionId,
+            "canceled", session.Metadata, canceledAt.AddDays(-1), canceledAt.AddDays(29), canceledAt: canceledAt));
+        await WaitForAsync(receiver, "license.updated", b => b.GetProperty("data").GetProperty("grace_ends_at").ValueKind == JsonValueKind.String);
+        Assert.DoesNotContain(Bodies(receiver, "license.updated"), b => b.GetProperty("data").GetProperty("status").GetString() == "expired");
+        await WaitForNoticeAsync(tenant, canceledAt.AddDays(3));
+
+        app.Clock.SetUtcNow(canceledAt.AddDays(3));
+
+        var expired = (await WaitForAsync(receiver, "license.updated", b => b.GetProperty("data").GetProperty("status").GetString() == "expired"))
+            .GetProperty("data");
+        Assert.Equal("active", expired.GetProperty("previous_status").GetString());
+        Assert.False(expired.GetProperty("valid").GetBoolean());
+        var key = expired.GetProperty("key").GetString()!;
+        var validated = await (await tenant.Runtime.PostAsJsonAsync("/v1/licenses/validate", new { key })).OkJsonAsync();
+        Assert.Equal("expired", validated.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_notice_the_subject_outran_is_withdrawn_and_never_sent()
+    {
+        var receiver = await WebhookReceiver.StartAsync();
+        await using var __ = receiver;
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.DefineProductAsync(new { code = Starter, kind = "subscription", name = "Starter", issue_license = true, payment_failure_grace_days = 2 },
+            "recurring");
+        await tenant.CreateEndpointAsync(receiver.Url("/hook"), ["license.updated"]);
+        var session = await tenant.BuyAsync("user_1", Starter);
+        var subscriptionId = "sub_" + session.Id;
+        await tenant.DeliverAsync(StripeEvents.Invoice("invoice.paid", tenant.NextEventId(), Now, subscriptionId, session.Metadata,
+            Now.AddDays(30), "pi_first_" + session.Id));
+        app.Clock.SetUtcNow(Seconds(Now.AddDays(30)));
+        var failedAt = Now;
+        await tenant.DeliverAsync(StripeEvents.Invoice("invoice.payment_failed", tenant.NextEventId(), failedAt, subscriptionId, session.Metadata,
+            failedAt.AddDays(30), "pi_failed_" + session.Id));
+        await WaitForNoticeAsync(tenant, failedAt.AddDays(2));
+
+        // Paid within the grace: the notice of its end (suspended) no longer holds.
+        app.Clock.Advance(TimeSpan.FromDays(1));
+        await tenant.DeliverAsync(StripeEvents.Invoice("invoice.paid", tenant.NextEventId(), Now, subscriptionId, session.Metadata,
+            Now.AddDays(30), "pi_retry_" + session.Id));
+        app.Clock.SetUtcNow(failedAt.AddDays(2));
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while ((await tenant.DeliveriesAsync()).Any(d => d.GetProperty("next_attempt_at").ValueKind == JsonValueKind.String
+            && d.GetProperty("next_attempt_at").GetDateTimeOffset() == failedAt.AddDays(2)))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the outrun notice was neither withdrawn nor sent");
+            await Task.Delay(10);
+        }
+        Assert.DoesNotContain(Bodies(receiver, "license.updated"), b => b.GetProperty("data").GetProperty("status").GetString() == "suspended");
+    }
+
     [Fact]
     public async Task An_event_that_changes_no_license_sends_no_license_updated()
     {
@@ -132,8 +207,10 @@ public abstract class LicenseWebhookTests(PrivateNetworksApp app)
             .GetProperty("data");
         Assert.Equal(4, suspended.GetProperty("version").GetInt64());
 
-        var logged = (await tenant.DeliveriesAsync()).Where(d => d.GetProperty("type").GetString() == "license.updated").ToList();
-        Assert.Equal(2, logged.Count);
+        // Notices of what the clock will do later (the period's end) wait in the log as pending; the rest were sent.
+        var told = (await tenant.DeliveriesAsync()).Where(d => d.GetProperty("type").GetString() == "license.updated"
+            && !(d.GetProperty("next_attempt_at").ValueKind == JsonValueKind.String && d.GetProperty("next_attempt_at").GetDateTimeOffset() > Now)).ToList();
+        Assert.Equal(2, told.Count);
     }
 
     [Fact]
