@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Licenzy.Bench.Load;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -112,19 +111,42 @@ public sealed class WebhookReceiver : IAsyncDisposable
 public sealed class DeliveryTally
 {
     private readonly ConcurrentDictionary<string, byte> _messageIds = new(StringComparer.Ordinal);
-    private long _maxMicros;
+    // Every latency, in ms: a phase has a few thousand, and LatencyHistogram stops at 2 s, which a queue can pass.
+    private readonly List<double> _latenciesMs = [];
     private long _repeats;
     private long _unreadable;
     private long _hangingRequests;
 
-    /// <summary>Commit to 2xx of every first arrival of a message, answered tenants only.</summary>
-    public LatencyHistogram Latency { get; } = new();
+    /// <summary>Commit to 2xx at <paramref name="quantile"/> (0..1; 1 is the slowest) in ms, over every first arrival of a message; exact.</summary>
+    public double Quantile(double quantile)
+    {
+        double[] sorted;
+        lock (_latenciesMs) sorted = [.. _latenciesMs];
+        if (sorted.Length == 0) return double.NaN;
+        Array.Sort(sorted);
+        return sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    /// <summary>
+    /// The median of the first and of the last tenth of arrivals, in ms: whether the latency stayed
+    /// level through the phase or grew, as a queue that the deliveries cannot keep up with does.
+    /// </summary>
+    public (double First, double Last) Trend()
+    {
+        double[] arrivals;
+        lock (_latenciesMs) arrivals = [.. _latenciesMs];
+        var tenth = Math.Max(1, arrivals.Length / 10);
+        return arrivals.Length == 0 ? (double.NaN, double.NaN) : (Median(arrivals[..tenth]), Median(arrivals[^tenth..]));
+
+        static double Median(double[] values)
+        {
+            Array.Sort(values);
+            return values[values.Length / 2];
+        }
+    }
 
     /// <summary>Distinct messages received (by <c>webhook-id</c>) on the answering tenants' paths.</summary>
     public long Messages => _messageIds.Count;
-
-    /// <summary>The slowest first arrival in ms, exactly (the histogram stops at 2 s).</summary>
-    public double MaxMs => Interlocked.Read(ref _maxMicros) / 1000.0;
 
     /// <summary>Arrivals of a message already received (delivery is at least once).</summary>
     public long Repeats => Interlocked.Read(ref _repeats);
@@ -149,11 +171,7 @@ public sealed class DeliveryTally
             Interlocked.Increment(ref _repeats);
             return;
         }
-        var micros = Math.Max(0, (arrived - createdAt.Value).Ticks / TimeSpan.TicksPerMicrosecond);
-        Latency.RecordMicros(micros);
-        long seen;
-        while (micros > (seen = Interlocked.Read(ref _maxMicros)) && Interlocked.CompareExchange(ref _maxMicros, micros, seen) != seen)
-        {
-        }
+        var ms = Math.Max(0, (arrived - createdAt.Value).TotalMilliseconds);
+        lock (_latenciesMs) _latenciesMs.Add(ms);
     }
 }

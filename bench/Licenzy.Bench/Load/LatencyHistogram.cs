@@ -11,12 +11,9 @@ public sealed class LatencyHistogram
 
     public long Count => Interlocked.Read(ref _count);
 
-    public void Record(long startTimestamp, long endTimestamp) =>
-        RecordMicros((endTimestamp - startTimestamp) * 1_000_000 / Stopwatch.Frequency);
-
-    /// <summary>A latency measured some other way (e.g. between two wall-clock instants), in microseconds.</summary>
-    public void RecordMicros(long micros)
+    public void Record(long startTimestamp, long endTimestamp)
     {
+        var micros = (endTimestamp - startTimestamp) * 1_000_000 / Stopwatch.Frequency;
         var index = (int)Math.Clamp(micros / BucketMicros, 0, _buckets.Length - 1);
         Interlocked.Increment(ref _buckets[index]);
         Interlocked.Increment(ref _count);
