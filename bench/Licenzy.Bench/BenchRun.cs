@@ -37,7 +37,7 @@ public sealed partial class BenchRun : IAsyncDisposable
     }
 
     /// <summary>The names `--only` takes, in the order they run.</summary>
-    public static readonly string[] Scenarios = ["access", "validate", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "million"];
+    public static readonly string[] Scenarios = ["access", "validate", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "outbound", "million"];
 
     private string[] Subjects { get; set; } = [];
 
@@ -59,6 +59,9 @@ public sealed partial class BenchRun : IAsyncDisposable
                 ["Licenzy__DataPath"] = Path.Combine(dataPath, "data"),
                 ["Licenzy__Stripe__ApiBase"] = baseline.BaseUrl.ToString().TrimEnd('/'),
                 ["Licenzy__Sandbox__Enabled"] = "false",
+                // Production refuses webhook URLs on loopback and private networks (SSRF guard); the
+                // outbound scenario's receiver is in this process, on 127.0.0.1.
+                ["Licenzy__Webhooks__AllowPrivateNetworks"] = "true",
             };
             var licenzy = await ChildApp.StartAsync("licenzy", standaloneDll, environment, Path.Combine(dataPath, "licenzy.log"), "/readyz");
             var run = new BenchRun(settings, report, baseline, licenzy, dataPath, standaloneDll, environment);
@@ -96,6 +99,7 @@ public sealed partial class BenchRun : IAsyncDisposable
         if (_settings.Runs("ingest")) await WebhookIngestAsync();
         if (_settings.Runs("consume")) await ConsumeAcrossSubjectsAsync();
         if (_settings.Runs("consume-hot")) await ConsumeHotSubjectAsync();
+        if (_settings.Runs("outbound")) await OutboundWebhooksAsync();
         if (_settings.MillionSubjects > 0 && _settings.Runs("million")) await MillionSubjectsAsync();
         await BaselineAsync("again");
         _report.ApplyBaseline(_bareThroughput);

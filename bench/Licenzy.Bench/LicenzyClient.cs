@@ -26,7 +26,7 @@ public sealed class BenchTenant
 {
     private readonly byte[] _secret;
 
-    private BenchTenant(string tenantId, string apiKey, string webhookSecret)
+    private BenchTenant(string tenantId, string? apiKey, string webhookSecret)
     {
         TenantId = tenantId;
         ApiKey = apiKey;
@@ -35,7 +35,8 @@ public sealed class BenchTenant
     }
 
     public string TenantId { get; }
-    public string ApiKey { get; }
+    /// <summary>The runtime key; null for the outbound scenario's tenants, which only receive webhooks.</summary>
+    public string? ApiKey { get; }
     public string WebhookSecret { get; }
 
     /// <summary>Tenant, Stripe connection (test mode), the three products and a runtime key.</summary>
@@ -44,11 +45,7 @@ public sealed class BenchTenant
         using var http = new HttpClient { BaseAddress = licenzy };
         http.DefaultRequestHeaders.Authorization = new("Bearer", adminToken);
 
-        var tenant = await SendAsync(http, HttpMethod.Post, "v1/admin/tenants", new { name = "bench" });
-        var tenantId = tenant["tenant_id"]!.GetValue<string>();
-        var modePath = $"v1/admin/tenants/{tenantId}/modes/test";
-        var webhookSecret = "whsec_bench_" + RandomNumberGenerator.GetHexString(24, lowercase: true);
-        await SendAsync(http, HttpMethod.Put, $"{modePath}/stripe", new { secret_key = "sk_test_bench", webhook_secret = webhookSecret });
+        var (tenantId, modePath, webhookSecret) = await ConnectAsync(http, "bench");
         await SendAsync(http, HttpMethod.Post, $"{modePath}/products", new
         {
             code = BenchProducts.Subscription, kind = "subscription", stripe_price_id = "price_recurring_bench", features = new[] { "export" },
@@ -64,6 +61,33 @@ public sealed class BenchTenant
         });
         var key = await SendAsync(http, HttpMethod.Post, $"{modePath}/api-keys", new { name = "bench" });
         return new BenchTenant(tenantId, key["key"]!.GetValue<string>(), webhookSecret);
+    }
+
+    /// <summary>
+    /// A tenant that only buys the subscription and has one outbound webhook endpoint at
+    /// <paramref name="endpointUrl"/> (all event types, the default), for the outbound scenario.
+    /// <paramref name="http"/> carries the admin token.
+    /// </summary>
+    public static async Task<BenchTenant> CreateListeningAsync(HttpClient http, string name, Uri endpointUrl)
+    {
+        var (tenantId, modePath, webhookSecret) = await ConnectAsync(http, name);
+        await SendAsync(http, HttpMethod.Post, $"{modePath}/products", new
+        {
+            code = BenchProducts.Subscription, kind = "subscription", stripe_price_id = "price_recurring_bench", features = new[] { "export" },
+        });
+        await SendAsync(http, HttpMethod.Post, $"{modePath}/webhook-endpoints", new { url = endpointUrl.ToString() });
+        return new BenchTenant(tenantId, null, webhookSecret);
+    }
+
+    /// <summary>A new tenant with Stripe connected in test mode (to the baseline's Stripe stand-in) and a webhook secret of its own.</summary>
+    private static async Task<(string TenantId, string ModePath, string WebhookSecret)> ConnectAsync(HttpClient http, string name)
+    {
+        var tenant = await SendAsync(http, HttpMethod.Post, "v1/admin/tenants", new { name });
+        var tenantId = tenant["tenant_id"]!.GetValue<string>();
+        var modePath = $"v1/admin/tenants/{tenantId}/modes/test";
+        var webhookSecret = "whsec_bench_" + RandomNumberGenerator.GetHexString(24, lowercase: true);
+        await SendAsync(http, HttpMethod.Put, $"{modePath}/stripe", new { secret_key = "sk_test_bench", webhook_secret = webhookSecret });
+        return (tenantId, modePath, webhookSecret);
     }
 
     private static async Task<JsonNode> SendAsync(HttpClient http, HttpMethod method, string path, object body)

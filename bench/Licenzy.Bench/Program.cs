@@ -48,7 +48,7 @@ for (var i = 2; i < args.Length; i++)
 }
 
 // Bounded in time whatever happens: past the limit, or on INT/TERM, stop the children and exit.
-var limit = settings.Mode switch { "quick" => TimeSpan.FromMinutes(2), "soak" => settings.Soak + TimeSpan.FromMinutes(5), _ => TimeSpan.FromMinutes(10) };
+var limit = settings.Mode switch { "quick" => TimeSpan.FromMinutes(3), "soak" => settings.Soak + TimeSpan.FromMinutes(5), _ => TimeSpan.FromMinutes(10) };
 _ = Task.Delay(limit).ContinueWith(_ =>
 {
     Console.Error.WriteLine($"bench: time limit of {limit.TotalMinutes} min reached; stopping");
