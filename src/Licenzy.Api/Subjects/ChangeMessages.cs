@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Licenzy.Api.Access;
 using Licenzy.Api.Http;
@@ -6,7 +7,6 @@ using Licenzy.Api.Webhooks;
 using Licenzy.Domain.Licenses;
 using Licenzy.Domain.Subjects;
 using Licenzy.Infrastructure;
-using System.Text.Json;
 
 namespace Licenzy.Api.Subjects;
 
@@ -56,9 +56,7 @@ public static class ChangeMessages
             }
             if (!wanted(WebhookEventTypes.LicenseUpdated) || before is null || !before.TryGetValue(license.Id, out var was)) continue;
             if (was == license.Evaluate(entitlement, now)) continue;
-            var data = Node(LicenseResponse.Of(license, after, keys.Reveal(license.ProtectedKey!), now));
-            data["previous_status"] = Wire.Of(was.Status);
-            messages.Add(new(WebhookEventTypes.LicenseUpdated, data));
+            messages.Add(Updated(license, after, keys.Reveal(license.ProtectedKey!), now, was));
         }
         return messages;
     }
@@ -81,11 +79,17 @@ public static class ChangeMessages
             var was = license.Evaluate(entitlement, now);
             if (was == license.Evaluate(entitlement, at)) continue;
             var key = issuedKeys.TryGetValue(license.Id, out var issued) ? issued : keys.Reveal(license.ProtectedKey!);
-            var data = Node(LicenseResponse.Of(license, after, key, at));
-            data["previous_status"] = Wire.Of(was.Status);
-            notices.Add((new ChangeMessage(WebhookEventTypes.LicenseUpdated, data), at));
+            notices.Add((Updated(license, after, key, at, was), at));
         }
         return notices;
+    }
+
+    /// <summary>A <c>license.updated</c>: the license as it stands at <paramref name="at"/>, and the status it had.</summary>
+    private static ChangeMessage Updated(License license, SubjectState state, string key, DateTimeOffset at, LicenseState was)
+    {
+        var data = Node(LicenseResponse.Of(license, state, key, at));
+        data["previous_status"] = Wire.Of(was.Status);
+        return new ChangeMessage(WebhookEventTypes.LicenseUpdated, data);
     }
 
     private static JsonObject Node<T>(T value) => JsonSerializer.SerializeToNode(value, LicenzyJson.Options)!.AsObject();

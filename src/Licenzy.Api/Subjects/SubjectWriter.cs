@@ -1,10 +1,10 @@
 using Licenzy.Api.Idempotency;
 using Licenzy.Api.Licenses;
-using Licenzy.Api.Webhooks;
-using Licenzy.Domain.Licenses;
 using Licenzy.Api.Usage;
+using Licenzy.Api.Webhooks;
 using Licenzy.Domain;
 using Licenzy.Domain.Billing;
+using Licenzy.Domain.Licenses;
 using Licenzy.Domain.Subjects;
 using Licenzy.Domain.Usage;
 using Licenzy.Infrastructure;

@@ -60,15 +60,8 @@ public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispa
     /// <c>data</c> is <paramref name="data"/> in Licenzy's JSON, and the write that stores it: add
     /// the write to the transaction of the change it tells.
     /// </summary>
-    public (OutboundMessage Message, StateOperation Write) Enqueue(string tenantId, Mode mode, string type, object data)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(tenantId);
-        ArgumentNullException.ThrowIfNull(data);
-        if (!WebhookEventTypes.IsKnown(type)) throw new ArgumentException($"'{type}' is not an outbound event type", nameof(type));
-        var message = new OutboundMessage("msg_" + RandomNumberGenerator.GetString(Alphabet, 24), type, clock.GetUtcNow(), tenantId, mode,
-            bodies.Protect(data));
-        return (message, new StateOperation.Upsert(message.StateKey, message, MustNotExist: true));
-    }
+    public (OutboundMessage Message, StateOperation Write) Enqueue(string tenantId, Mode mode, string type, object data) =>
+        Written(New(tenantId, mode, type, data));
 
     /// <summary>
     /// A notice of <paramref name="type"/> due at <paramref name="notBefore"/>: sent then only if the
@@ -76,12 +69,20 @@ public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispa
     /// to the transaction of the change that made it.
     /// </summary>
     public (OutboundMessage Message, StateOperation Write) Notice(string tenantId, Mode mode, string type, object data,
-        DateTimeOffset notBefore, string subjectRef, long subjectVersion)
+        DateTimeOffset notBefore, string subjectRef, long subjectVersion) =>
+        Written(New(tenantId, mode, type, data) with { NotBefore = notBefore, SubjectRef = subjectRef, SubjectVersion = subjectVersion });
+
+    private OutboundMessage New(string tenantId, Mode mode, string type, object data)
     {
-        var (message, _) = Enqueue(tenantId, mode, type, data);
-        var notice = message with { NotBefore = notBefore, SubjectRef = subjectRef, SubjectVersion = subjectVersion };
-        return (notice, new StateOperation.Upsert(notice.StateKey, notice, MustNotExist: true));
+        ArgumentException.ThrowIfNullOrEmpty(tenantId);
+        ArgumentNullException.ThrowIfNull(data);
+        if (!WebhookEventTypes.IsKnown(type)) throw new ArgumentException($"'{type}' is not an outbound event type", nameof(type));
+        return new OutboundMessage("msg_" + RandomNumberGenerator.GetString(Alphabet, 24), type, clock.GetUtcNow(), tenantId, mode,
+            bodies.Protect(data));
     }
+
+    private static (OutboundMessage, StateOperation) Written(OutboundMessage message) =>
+        (message, new StateOperation.Upsert(message.StateKey, message, MustNotExist: true));
 
     /// <summary>
     /// Tells this process's dispatcher that the transaction with these messages committed, so they

@@ -242,19 +242,6 @@ public abstract class LicenseWebhookTests(PrivateNetworksApp app)
         Assert.Equal("entitlements.updated", told.GetProperty("type").GetString());
         Assert.Equal(2, told.GetProperty("data").GetProperty("version").GetInt64());
     }
-
-    [Fact]
-    public async Task A_tenant_without_endpoints_stores_no_messages()
-    {
-        var tenant = await TestTenant.CreateAsync(app);
-        await tenant.DefineProductAsync(new { code = Starter, kind = "subscription", name = "Starter Plan", issue_license = true }, "recurring");
-
-        await tenant.BuyAsync("user_1", Starter);
-
-        Assert.Single((await (await tenant.Runtime.GetAsync("/v1/licenses?subject_ref=user_1")).OkJsonAsync()).GetProperty("licenses").EnumerateArray());
-        Assert.DoesNotContain(await StoredState.SnapshotAsync(app), line => line.Contains("outmsg|" + tenant.TenantId, StringComparison.Ordinal)
-            || line.Contains("webhookdelivery|" + tenant.TenantId, StringComparison.Ordinal));
-    }
 }
 
 public sealed class LicenseWebhookTestsOnEmbedded(PrivateNetworksApp app) : LicenseWebhookTests(app), IClassFixture<PrivateNetworksApp>;
