@@ -334,7 +334,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         {
             subscribers = await SubscribersAsync(message.Topic);
         }
-        catch (Exception e) when (e is HttpRequestException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception)
         {
             // A replica went away while telling its subscriptions: the broker tries again later.
             _ = RetryLaterAsync(message with { Attempt = message.Attempt + 1 }, startedAt);
@@ -351,7 +351,8 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
             }
             else if (subscription.DeadLetterTopic is { } deadLetter)
             {
-                await _queue.Writer.WriteAsync(new Delivery(deadLetter, message.Id, message.Data, Attempt: 1));
+                // TryWrite: once the sidecar is stopping the queue is closed, and the message goes with it.
+                _queue.Writer.TryWrite(new Delivery(deadLetter, message.Id, message.Data, Attempt: 1));
             }
         }
     }
@@ -393,10 +394,11 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
             var body = await response.Content.ReadAsStringAsync(_stop.Token);
             return body.Length == 0 ? "SUCCESS" : JsonNode.Parse(body)?["status"]?.GetValue<string>()?.ToUpperInvariant() ?? "SUCCESS";
         }
-        catch (Exception e) when (e is HttpRequestException or ObjectDisposedException or InvalidOperationException
-                                  || (e is OperationCanceledException && !_stop.IsCancellationRequested))
+        catch (Exception)
         {
-            // The replica went away mid-delivery: the broker delivers again.
+            // The replica failed the request or went away mid-delivery (an in-memory host being
+            // disposed surfaces that as whatever its pipeline threw): to daprd that is a failed
+            // delivery, and the broker delivers again.
             return "RETRY";
         }
     }
@@ -457,8 +459,9 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
             {
                 response = await replica.SendAsync(call, _stop.Token);
             }
-            catch (Exception e) when (e is HttpRequestException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+            catch (Exception e)
             {
+                // As with deliveries: whatever a replica going away throws, the caller gets daprd's actor error.
                 return ActorError($"the replica {replica.Name} failed the call: {e.Message}");
             }
             using (response)
