@@ -27,11 +27,12 @@ public sealed class DaprAppTests(DaprLicenzyApp app) : IClassFixture<DaprLicenzy
     }
 
     [Fact]
-    public async Task It_hosts_the_subject_actor()
+    public async Task It_hosts_the_subject_actor_and_the_outbound_work_actor()
     {
         var config = await Sidecar().GetFromJsonAsync<JsonElement>("/dapr/config");
 
-        Assert.Equal(["SubjectActor"], config.GetProperty("entities").EnumerateArray().Select(e => e.GetString()));
+        // The subject's writer, and the actor whose reminders take up outbound webhook work (decision 016).
+        Assert.Equal(["OutboundWork", "SubjectActor"], config.GetProperty("entities").EnumerateArray().Select(e => e.GetString()).Order());
         // The host's settings, as decision 011 sets them: idle after 10 minutes, a moved actor's turn
         // drains for up to the call timeout, one turn at a time (no reentrancy).
         Assert.Equal("0h10m0s0ms", config.GetProperty("actorIdleTimeout").GetString());

@@ -35,6 +35,9 @@ public class DaprCluster : ILicenzyHost, IAsyncLifetime
     /// <summary>The key ring folder the replicas share, as they share a volume in Kubernetes.</summary>
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "licenzy-tests", Guid.NewGuid().ToString("N"));
 
+    /// <summary>Settings every replica gets on top of the defaults (set before the cluster starts).</summary>
+    public Dictionary<string, string?> Settings { get; } = new(StringComparer.Ordinal);
+
     public IReadOnlyList<Replica> Api => Live(ApiAppId);
     public IReadOnlyList<Replica> Ingest => Live(IngestAppId);
 
@@ -49,8 +52,11 @@ public class DaprCluster : ILicenzyHost, IAsyncLifetime
         Start<WebhookSecrets>(IngestAppId, "ingest-1");
     }
 
+    /// <summary>Starts one more Api replica, as a pod that replaces one does.</summary>
+    public Replica StartApi(string name) => Start<ApiOptions>(ApiAppId, name);
+
     /// <summary>Starts a replica of the app whose assembly holds <typeparamref name="TEntry"/>, by that app's own Program.</summary>
-    private void Start<TEntry>(string appId, string name) where TEntry : class
+    private Replica Start<TEntry>(string appId, string name) where TEntry : class
     {
         var gate = new StoreGate();
         var factory = new WebApplicationFactory<TEntry>();
@@ -58,6 +64,7 @@ public class DaprCluster : ILicenzyHost, IAsyncLifetime
         var replica = new Replica(appId, name, configured.Server.CreateHandler(), factory, gate);
         replica.Registration = Sidecar.AddReplica(appId, name, replica.CreateClient);
         lock (_replicas) _replicas.Add(replica);
+        return replica;
     }
 
     private void Configure(IWebHostBuilder builder, StoreGate gate)
@@ -68,6 +75,7 @@ public class DaprCluster : ILicenzyHost, IAsyncLifetime
         builder.UseSetting("Licenzy:Stripe:ApiBase", Stripe.BaseUrl.ToString());
         builder.UseSetting("Licenzy:Stripe:RetryBaseDelay", "00:00:00.010");
         foreach (var (key, value) in Sidecar.AppSettings()) builder.UseSetting(key, value);
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);

@@ -26,8 +26,9 @@ namespace Licenzy.Testing;
 /// <c>Aborted</c>; a refused transaction is <c>Internal</c> with daprd's "possible etag mismatch"),
 /// a transactional outbox on the event store, at-least-once delivery to one replica of each
 /// subscribing app (SUCCESS / RETRY / DROP, retries backing off on the given clock, then the
-/// dead-letter topic), and each actor id placed on exactly one replica that hosts its type, with one
-/// turn at a time per id, a turn in flight finishing before its id moves. There is no daprd here.
+/// dead-letter topic), each actor id placed on exactly one replica that hosts its type, with one
+/// turn at a time per id, a turn in flight finishing before its id moves, and actor reminders kept
+/// by the sidecar and fired on its clock as turns of their actors. There is no daprd here.
 /// </summary>
 public sealed class FakeDaprSidecar : IAsyncDisposable
 {
@@ -42,6 +43,10 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private WebApplication _web = null!;
     private Task _delivery = Task.CompletedTask;
+    private readonly Dictionary<(string Type, string Id, string Name), Reminder> _reminders = new();
+    private readonly Channel<bool> _remindersChanged =
+        Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private Task _reminding = Task.CompletedTask;
     private long _nextETag;
     private int _refused;
     private bool _failTransactions;
@@ -101,6 +106,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         sidecar.HttpEndpoint = new Uri($"http://127.0.0.1:{http!.IPEndPoint!.Port}");
         sidecar.GrpcEndpoint = new Uri($"http://127.0.0.1:{grpc!.IPEndPoint!.Port}");
         sidecar._delivery = Task.Run(sidecar.DeliverAllAsync);
+        sidecar._reminding = Task.Run(sidecar.RemindAllAsync);
         return sidecar;
     }
 
@@ -440,6 +446,17 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     private async Task<IResult> CallActorAsync(string type, string id, string method, HttpRequest request)
     {
         var body = await ReadAllAsync(request.Body);
+        var headers = new[] { "X-DaprRequestHeader", "Dapr-Reentrancy-Id" }
+            .Where(header => request.Headers.ContainsKey(header))
+            .Select(header => (header, request.Headers[header].ToString()))
+            .ToList();
+        return await InvokeActorAsync(type, id, Uri.EscapeDataString(method), body, request.ContentType ?? "application/json", headers);
+    }
+
+    /// <summary>One turn of an actor, at <c>/actors/{type}/{id}/method/{path}</c> on the replica it is placed on.</summary>
+    private async Task<IResult> InvokeActorAsync(string type, string id, string path, byte[] body, string contentType,
+        List<(string Name, string Value)> headers)
+    {
         var turn = _turns.GetOrAdd($"{type}||{id}", _ => new SemaphoreSlim(1, 1));
         await turn.WaitAsync();
         try
@@ -447,13 +464,12 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
             var replica = await PlaceAsync(type, id);
             if (replica is null) return ActorError($"no replica hosts actor type {type}");
             using var call = new HttpRequestMessage(HttpMethod.Put,
-                $"/actors/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(id)}/method/{Uri.EscapeDataString(method)}")
+                $"/actors/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(id)}/method/{path}")
             {
                 Content = new ByteArrayContent(body),
             };
-            call.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(request.ContentType ?? "application/json");
-            foreach (var header in new[] { "X-DaprRequestHeader", "Dapr-Reentrancy-Id" })
-                if (request.Headers.TryGetValue(header, out var value)) call.Headers.TryAddWithoutValidation(header, value.ToString());
+            call.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            foreach (var (name, value) in headers) call.Headers.TryAddWithoutValidation(name, value);
             HttpResponseMessage response;
             try
             {
@@ -474,6 +490,105 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         finally
         {
             turn.Release();
+        }
+    }
+
+    // --- actor reminders ---------------------------------------------------------------------
+
+    /// <summary>A registered reminder: due at <see cref="Due"/>, then every <see cref="Period"/> (none: once).</summary>
+    private sealed record Reminder(string Type, string Id, string Name, DateTimeOffset Due, TimeSpan? Period, string DueTimeText, string PeriodText);
+
+    /// <summary>The reminders registered and not removed, as "type|id|name", in order.</summary>
+    public IReadOnlyList<string> Reminders()
+    {
+        lock (_gate) return _reminders.Keys.Select(k => $"{k.Type}|{k.Id}|{k.Name}").Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Registers (or replaces) a reminder, due on the sidecar's clock; kept by the sidecar, whatever becomes of the replica.</summary>
+    private void RegisterReminder(Proto.RegisterActorReminderRequest request)
+    {
+        var dueTime = ParseDuration(request.DueTime);
+        TimeSpan? period = string.IsNullOrEmpty(request.Period) ? null : ParseDuration(request.Period);
+        if (period <= TimeSpan.Zero) throw new RpcException(new Status(StatusCode.InvalidArgument, "the reminder's period must be positive"));
+        lock (_gate)
+            _reminders[(request.ActorType, request.ActorId, request.Name)] = new Reminder(request.ActorType, request.ActorId, request.Name,
+                Clock.GetUtcNow() + dueTime, period, request.DueTime, request.Period);
+        _remindersChanged.Writer.TryWrite(true);
+    }
+
+    private void UnregisterReminder(Proto.UnregisterActorReminderRequest request)
+    {
+        lock (_gate) _reminders.Remove((request.ActorType, request.ActorId, request.Name));
+    }
+
+    /// <summary>A duration as daprd reads it: Go's form, such as "1h2m3s4ms" or "90s".</summary>
+    internal static TimeSpan ParseDuration(string text)
+    {
+        var parts = System.Text.RegularExpressions.Regex.Matches(text, @"(\d+(?:\.\d+)?)(ms|h|m|s)");
+        if (parts.Count == 0 || string.Concat(parts.Select(p => p.Value)) != text)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{text}' is not a duration"));
+        return parts.Aggregate(TimeSpan.Zero, (sum, part) =>
+        {
+            var value = double.Parse(part.Groups[1].Value, CultureInfo.InvariantCulture);
+            return sum + part.Groups[2].Value switch
+            {
+                "h" => TimeSpan.FromHours(value),
+                "m" => TimeSpan.FromMinutes(value),
+                "s" => TimeSpan.FromSeconds(value),
+                _ => TimeSpan.FromMilliseconds(value),
+            };
+        });
+    }
+
+    /// <summary>
+    /// Fires reminders when the sidecar's clock reaches them, each as a turn of its actor on the
+    /// replica hosting it then; a periodic one is due again a period later whatever the call
+    /// answered (daprd does not wait for the app), a one-time one is gone once fired.
+    /// </summary>
+    private async Task RemindAllAsync()
+    {
+        var firing = new List<Task>();
+        while (!_stop.IsCancellationRequested)
+        {
+            var now = Clock.GetUtcNow();
+            DateTimeOffset? next = null;
+            lock (_gate)
+            {
+                foreach (var reminder in _reminders.Values.ToList())
+                {
+                    if (reminder.Due > now)
+                    {
+                        if (next is null || reminder.Due < next) next = reminder.Due;
+                        continue;
+                    }
+                    var key = (reminder.Type, reminder.Id, reminder.Name);
+                    if (reminder.Period is { } period) _reminders[key] = reminder with { Due = now + period };
+                    else _reminders.Remove(key);
+                    firing.Add(FireAsync(reminder));
+                }
+            }
+            firing.RemoveAll(task => task.IsCompleted);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            var changed = _remindersChanged.Reader.ReadAsync(wait.Token).AsTask();
+            var elapsed = next is { } at ? Task.Delay(at - now, Clock, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+            // The clock may have jumped past the next due time while the timer was made: look again at once.
+            if (next is null || Clock.GetUtcNow() < next) await Task.WhenAny(changed, elapsed);
+            await wait.CancelAsync();
+        }
+        await Task.WhenAll(firing);
+    }
+
+    private async Task FireAsync(Reminder reminder)
+    {
+        var body = new JsonObject { ["dueTime"] = reminder.DueTimeText, ["period"] = reminder.PeriodText, ["data"] = null };
+        try
+        {
+            await InvokeActorAsync(reminder.Type, reminder.Id, $"remind/{Uri.EscapeDataString(reminder.Name)}",
+                Encoding.UTF8.GetBytes(body.ToJsonString()), "application/json", headers: []);
+        }
+        catch (Exception)
+        {
+            // A replica that fails a reminder gets it again at its next period, as from daprd.
         }
     }
 
@@ -504,6 +619,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         await _stop.CancelAsync();
         _queue.Writer.TryComplete();
         await _delivery;
+        await _reminding;
         await _web.DisposeAsync();
     }
 
@@ -590,6 +706,10 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
                     (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.Transact(request)));
                 context.AddUnaryMethod(Unary("PublishEvent", Proto.PublishEventRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
                     (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.Publish(request)));
+                context.AddUnaryMethod(Unary("RegisterActorReminder", Proto.RegisterActorReminderRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
+                    (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.RegisterReminder(request)));
+                context.AddUnaryMethod(Unary("UnregisterActorReminder", Proto.UnregisterActorReminderRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
+                    (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.UnregisterReminder(request)));
             }
 
             private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(string name, MessageParser<TRequest> request, MessageParser<TResponse> response)

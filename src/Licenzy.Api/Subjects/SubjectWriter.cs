@@ -169,7 +169,10 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
                 messages.Add(message);
             }
         }
-        return messages.Count > 0 ? messages : null;
+        if (messages.Count == 0) return null;
+        // Registered before the commit, so that a process dying right after it leaves the messages found.
+        await outbound.BeforeCommitAsync(messages, ct);
+        return messages;
     }
 
     /// <summary>The kept document when there is one, else the stored one.</summary>

@@ -49,9 +49,10 @@ public sealed class MessageBodies(IDataProtectionProvider protection)
 /// <summary>
 /// The entry point for code that changes a subject: the message is a write in the change's own
 /// transaction, so a committed change is told even if the process dies right after it. The
-/// dispatcher finds it in the store; <see cref="Committed"/> only makes that immediate.
+/// dispatcher finds it in the store (embedded) or a reminder registered by
+/// <see cref="BeforeCommitAsync"/> brings it back (Dapr); <see cref="Committed"/> only makes that immediate.
 /// </summary>
-public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispatcher, MessageBodies bodies)
+public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispatcher, MessageBodies bodies, OutboundReminders reminders)
 {
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -83,6 +84,14 @@ public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispa
 
     private static (OutboundMessage, StateOperation) Written(OutboundMessage message) =>
         (message, new StateOperation.Upsert(message.StateKey, message, MustNotExist: true));
+
+    /// <summary>
+    /// Call before committing the transaction with these messages: where the store cannot be
+    /// scanned, this makes sure they are found even if this process dies between the commit and
+    /// <see cref="Committed"/> (<see cref="OutboundReminders"/>).
+    /// </summary>
+    public Task BeforeCommitAsync(IReadOnlyCollection<OutboundMessage> messages, CancellationToken ct) =>
+        reminders.BeforeMessagesAsync(messages, ct);
 
     /// <summary>
     /// Tells this process's dispatcher that the transaction with these messages committed, so they

@@ -15,7 +15,7 @@ namespace Licenzy.Api.Webhooks;
 /// manual retry, listed through the tenant's delivery log.
 /// </summary>
 public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoints endpoints, TimeProvider clock,
-    IOptionsMonitor<WebhookOptions> options)
+    IOptionsMonitor<WebhookOptions> options, OutboundReminders reminders)
 {
     /// <summary>How long a delivery record is kept after its last change; longer than any retry schedule the options allow.</summary>
     public static readonly TimeSpan RecordLifetime = TimeSpan.FromDays(45);
@@ -51,6 +51,8 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
                 writes.Add(new StateOperation.Upsert(logKey, (log?.Value ?? WebhookDeliveryLog.Empty).With(deliveries.Select(d => d.Id)),
                     log?.ETag, MustNotExist: log is null));
                 writes.AddRange(deliveries.Select(d => new StateOperation.Upsert(d.StateKey, d, MustNotExist: true, TimeToLive: RecordLifetime)));
+                // A delivery made by a transaction that loses its race has the winner's key: its reminder serves either.
+                await reminders.BeforeDueAsync(deliveries.Select(d => (d.StateKey, due)), ct);
             }
             if (await _state.TryTransactAsync(writes, ct))
                 return deliveries.Select(d => new ScheduledDelivery(d.StateKey, d.EndpointId, due)).ToList();
@@ -86,6 +88,7 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
             var stored = await _state.GetAsync<WebhookDelivery>(key, ct);
             if (stored is null) return null;
             var retried = stored.Value with { Status = WebhookDeliveryStatus.Pending, RoundAttempts = 0, NextAttemptAt = clock.GetUtcNow() };
+            await reminders.BeforeDueAsync(key, retried.NextAttemptAt.Value, ct);
             if (await TrySaveAsync(retried, stored.ETag, ct)) return retried;
         }
     }
@@ -95,7 +98,7 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
     /// up to a fifth more, so that retries of many deliveries spread out), or failed after the last.
     /// False when the record changed meanwhile (a manual retry): that change stands.
     /// </summary>
-    public Task<bool> TryRecordAsync(StateEntry<WebhookDelivery> attempted, AttemptOutcome outcome, CancellationToken ct)
+    public async Task<bool> TryRecordAsync(StateEntry<WebhookDelivery> attempted, AttemptOutcome outcome, CancellationToken ct)
     {
         var delivery = attempted.Value;
         var now = clock.GetUtcNow();
@@ -111,16 +114,28 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
             Status = status, Attempts = delivery.Attempts + 1, RoundAttempts = round, LastStatusCode = outcome.StatusCode,
             LastError = outcome.Error, NextAttemptAt = next,
         };
-        return TrySaveAsync(recorded, attempted.ETag, ct);
+        if (next is { } due) await reminders.BeforeDueAsync(recorded.StateKey, due, ct);
+        var saved = await TrySaveAsync(recorded, attempted.ETag, ct);
+        if (saved && next is null) await reminders.DoneAsync(recorded.StateKey, OutboundReminders.Attempt);
+        return saved;
+    }
+
+    /// <summary>Removes a notice its subject outran (it changed before the notice was due); the log no longer lists it.</summary>
+    public async Task<bool> TryWithdrawAsync(StateEntry<WebhookDelivery> notice, CancellationToken ct)
+    {
+        var deleted = await _state.TryDeleteAsync(notice.Key, notice.ETag, ct);
+        if (deleted) await reminders.DoneAsync(notice.Key, OutboundReminders.Attempt);
+        return deleted;
     }
 
     /// <summary>Fails a delivery whose endpoint was deleted: there is nowhere left to send it.</summary>
-    /// <summary>Removes a notice its subject outran (it changed before the notice was due); the log no longer lists it.</summary>
-    public Task<bool> TryWithdrawAsync(StateEntry<WebhookDelivery> notice, CancellationToken ct) =>
-        _state.TryDeleteAsync(notice.Key, notice.ETag, ct);
-
-    public Task<bool> TryFailAsync(StateEntry<WebhookDelivery> attempted, string error, CancellationToken ct) =>
-        TrySaveAsync(attempted.Value with { Status = WebhookDeliveryStatus.Failed, LastError = error, NextAttemptAt = null }, attempted.ETag, ct);
+    public async Task<bool> TryFailAsync(StateEntry<WebhookDelivery> attempted, string error, CancellationToken ct)
+    {
+        var saved = await TrySaveAsync(attempted.Value with { Status = WebhookDeliveryStatus.Failed, LastError = error, NextAttemptAt = null },
+            attempted.ETag, ct);
+        if (saved) await reminders.DoneAsync(attempted.Key, OutboundReminders.Attempt);
+        return saved;
+    }
 
     /// <summary>Every pending delivery in the store, for a dispatcher starting up; only a store that can be scanned can tell.</summary>
     public async IAsyncEnumerable<ScheduledDelivery> PendingAsync([EnumeratorCancellation] CancellationToken ct)

@@ -34,6 +34,7 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
     private WebhookDeliveries Deliveries => services.GetRequiredService<WebhookDeliveries>();
     private WebhookEndpoints Endpoints => services.GetRequiredService<WebhookEndpoints>();
     private WebhookSender Sender => services.GetRequiredService<WebhookSender>();
+    private OutboundReminders Reminders => services.GetRequiredService<OutboundReminders>();
 
     /// <summary>A committed message to fan out now.</summary>
     public void FanOut(string messageKey)
@@ -50,6 +51,31 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
     }
 
     private void Wake() => _wake.Writer.TryWrite(true);
+
+    /// <summary>
+    /// A reminder found a message that may not have been handed over (its process died after the
+    /// commit): fans it out here. True when the message is gone now, fanned out here or before.
+    /// </summary>
+    public async Task<bool> TakeUpMessageAsync(string messageKey, CancellationToken ct)
+    {
+        foreach (var delivery in await Deliveries.FanOutAsync(messageKey, ct)) Schedule(delivery);
+        return true;
+    }
+
+    /// <summary>
+    /// A reminder came for a delivery that may be held by no live process: one due is attempted
+    /// here, one due later gets its reminder moved to then. True when nothing is left to do.
+    /// </summary>
+    public async Task<bool> TakeUpDeliveryAsync(string deliveryKey, CancellationToken ct)
+    {
+        var stored = await Deliveries.GetAsync(deliveryKey, ct);
+        if (stored?.Value is not { Status: WebhookDeliveryStatus.Pending, NextAttemptAt: { } due } delivery) return true;
+        if (due > clock.GetUtcNow())
+            await Reminders.BeforeDueAsync(deliveryKey, due, ct);
+        else
+            Schedule(new ScheduledDelivery(deliveryKey, delivery.EndpointId, due));
+        return false;
+    }
 
     private CancellationToken _stopping;
 
@@ -108,6 +134,7 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
             try
             {
                 foreach (var delivery in await Deliveries.FanOutAsync(messageKey, stoppingToken)) Schedule(delivery);
+                _ = Reminders.DoneAsync(messageKey, OutboundReminders.FanOut);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

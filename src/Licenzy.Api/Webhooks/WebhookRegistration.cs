@@ -23,6 +23,8 @@ public static class WebhookRegistration
         services.AddHostedService(provider => provider.GetRequiredService<WebhookDispatcher>());
         services.TryAddSingleton<MessageBodies>();
         services.TryAddSingleton<OutboundMessages>();
+        services.TryAddSingleton<OutboundReminders>();
+        OutboundWorkActor.AddOutboundWorkActor(services);
 
         services.AddHttpClient(WebhookSender.HttpClientName, http =>
             {

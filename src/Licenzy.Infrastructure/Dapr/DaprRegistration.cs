@@ -71,6 +71,7 @@ internal static class DaprRegistration
             });
         });
         services.TryAddSingleton<IActorProxies, DaprActorProxies>();
+        services.TryAddSingleton<IActorReminders, DaprActorReminders>();
         services.AddActors(null);
         services.AddOptions<ActorRuntimeOptions>().Configure<IOptions<DaprOptions>>((actors, dapr) =>
         {
