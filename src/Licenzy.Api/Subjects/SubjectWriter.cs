@@ -34,6 +34,7 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
             var stored = await LoadAsync(subject, ct);
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
             var licensesBefore = ChangeMessages.LicensesBefore(state, now);
+            var noticedBefore = ChangeMessages.NoticedBefore(state, now);
             // Not kept when unchanged: Apply may still have noted the event id in the copy.
             if (!BillingLifecycle.Apply(state, request.Event)) return new ApplyResult(false, state.Version);
 
@@ -41,7 +42,7 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
             // keeping every buyer's document made memory grow with the number of buyers.
             var writes = new List<StateOperation> { Document(subject, state, stored) };
             var issued = IssueLicenseKeys(subject, state, writes);
-            var messages = await TellAsync(subject, state, licensesBefore, issued, now, writes, ct);
+            var messages = await TellAsync(subject, state, licensesBefore, noticedBefore, issued, now, writes, ct);
             if (await TryWriteAsync(subject, writes, state, keep: false, ct))
             {
                 if (messages is not null) outbound.Committed(messages);
@@ -63,6 +64,7 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
             var stored = await LoadAsync(subject, ct);
             var state = stored?.Value ?? SubjectState.Empty(subject.SubjectRef);
             var licensesBefore = ChangeMessages.LicensesBefore(state, now);
+            var noticedBefore = ChangeMessages.NoticedBefore(state, now);
             var results = new List<ConsumeResult>(batch.Requests.Count);
             var writes = new List<StateOperation>(batch.Requests.Count + 1);
             // Keys answered earlier in this batch: a repeat is a replay (or a reuse), as in a later turn.
@@ -103,7 +105,7 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
             if (consumed)
             {
                 writes.Add(Document(subject, state, stored));
-                messages = await TellAsync(subject, state, licensesBefore, NoKeysIssued, now, writes, ct);
+                messages = await TellAsync(subject, state, licensesBefore, noticedBefore, NoKeysIssued, now, writes, ct);
             }
 
             if (await TryWriteAsync(subject, writes, consumed ? state : null, keep: true, ct))
@@ -147,7 +149,8 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
     /// an endpoint created while a change is being written may miss that one change.
     /// </summary>
     private async Task<List<OutboundMessage>?> TellAsync(SubjectKey subject, SubjectState after,
-        Dictionary<string, LicenseState>? licensesBefore, IReadOnlyDictionary<string, string>? issuedKeys, DateTimeOffset now,
+        Dictionary<string, LicenseState>? licensesBefore, HashSet<(string LicenseId, DateTimeOffset At)>? noticedBefore,
+        IReadOnlyDictionary<string, string>? issuedKeys, DateTimeOffset now,
         List<StateOperation> writes, CancellationToken ct)
     {
         var listening = await endpoints.ListAsync(subject.TenantId, subject.Mode, ct);
@@ -162,9 +165,9 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
         }
         if (listening.Any(endpoint => endpoint.Wants(WebhookEventTypes.LicenseUpdated)))
         {
-            foreach (var (notice, at) in ChangeMessages.Notices(after, issuedKeys ?? NoKeysIssued, licenseKeys, now))
+            foreach (var (notice, at, licenseId) in ChangeMessages.Notices(after, noticedBefore, issuedKeys ?? NoKeysIssued, licenseKeys, now))
             {
-                var (message, write) = outbound.Notice(subject.TenantId, subject.Mode, notice.Type, notice.Data, at, after.SubjectRef, after.Version);
+                var (message, write) = outbound.Notice(subject.TenantId, subject.Mode, notice.Type, notice.Data, at, after.SubjectRef, licenseId);
                 writes.Add(write);
                 messages.Add(message);
             }

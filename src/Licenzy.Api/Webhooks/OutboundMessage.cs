@@ -12,11 +12,14 @@ namespace Licenzy.Api.Webhooks;
 /// One thing to tell a tenant's backend: its id is the <c>webhook-id</c> of every delivery
 /// attempt. Its <c>data</c> is kept encrypted (<see cref="MessageBodies"/>) for as long as the
 /// message and its deliveries are stored, because it may carry a license key and a buyer's email.
-/// A notice (<see cref="NotBefore"/> set) tells what the clock alone will do to a subject at that
-/// instant; it is sent then only if the subject is still at <see cref="SubjectVersion"/>.
+/// A notice (<see cref="NotBefore"/> set) tells what the clock alone will do to license
+/// <see cref="LicenseId"/> of <see cref="SubjectRef"/> at that instant; it is rendered again from
+/// the subject then, and sent only if the instant still holds. (A notice stored before notices
+/// named their license carries <see cref="SubjectVersion"/> instead, and is sent only if the
+/// subject is still at that version.)
 /// </summary>
 public sealed record OutboundMessage(string Id, string Type, DateTimeOffset CreatedAt, string TenantId, Mode Mode, string ProtectedData,
-    DateTimeOffset? NotBefore = null, string? SubjectRef = null, long? SubjectVersion = null)
+    DateTimeOffset? NotBefore = null, string? SubjectRef = null, long? SubjectVersion = null, string? LicenseId = null)
 {
     [JsonIgnore]
     public string StateKey => StateKeys.OutboundMessage(TenantId, Mode, Id);
@@ -65,13 +68,13 @@ public sealed class OutboundMessages(TimeProvider clock, WebhookDispatcher dispa
         Written(New(tenantId, mode, type, data));
 
     /// <summary>
-    /// A notice of <paramref name="type"/> due at <paramref name="notBefore"/>: sent then only if the
-    /// subject is still at <paramref name="subjectVersion"/>, and otherwise withdrawn. Add the write
-    /// to the transaction of the change that made it.
+    /// A notice of <paramref name="type"/> about license <paramref name="licenseId"/>, due at
+    /// <paramref name="notBefore"/>: rendered again and sent then if the instant still holds, and
+    /// otherwise withdrawn. Add the write to the transaction of the change that made it.
     /// </summary>
     public (OutboundMessage Message, StateOperation Write) Notice(string tenantId, Mode mode, string type, object data,
-        DateTimeOffset notBefore, string subjectRef, long subjectVersion) =>
-        Written(New(tenantId, mode, type, data) with { NotBefore = notBefore, SubjectRef = subjectRef, SubjectVersion = subjectVersion });
+        DateTimeOffset notBefore, string subjectRef, string licenseId) =>
+        Written(New(tenantId, mode, type, data) with { NotBefore = notBefore, SubjectRef = subjectRef, LicenseId = licenseId });
 
     private OutboundMessage New(string tenantId, Mode mode, string type, object data)
     {

@@ -120,6 +120,11 @@ public sealed class WebhookDeliveries(IStateStoreFactory stores, WebhookEndpoint
         return saved;
     }
 
+    /// <summary>The delivery with its message replaced (a notice rendered when due); null when the record changed meanwhile.</summary>
+    public async Task<StateEntry<WebhookDelivery>?> TryReplaceMessageAsync(StateEntry<WebhookDelivery> stored, OutboundMessage message,
+        CancellationToken ct) =>
+        await TrySaveAsync(stored.Value with { Message = message }, stored.ETag, ct) ? await GetAsync(stored.Key, ct) : null;
+
     /// <summary>Removes a notice its subject outran (it changed before the notice was due); the log no longer lists it.</summary>
     public async Task<bool> TryWithdrawAsync(StateEntry<WebhookDelivery> notice, CancellationToken ct)
     {

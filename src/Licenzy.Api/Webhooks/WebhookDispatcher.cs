@@ -1,8 +1,4 @@
 using System.Threading.Channels;
-using Licenzy.Domain;
-using Licenzy.Domain.Subjects;
-using Licenzy.Infrastructure;
-using Licenzy.Infrastructure.State;
 
 namespace Licenzy.Api.Webhooks;
 
@@ -232,12 +228,19 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
         if (stored?.Value is not { Status: WebhookDeliveryStatus.Pending, NextAttemptAt: { } due } delivery) return null;
         if (due > clock.GetUtcNow()) return new ScheduledDelivery(deliveryKey, delivery.EndpointId, due);
 
-        if (delivery.Message is { SubjectRef: { } subjectRef, SubjectVersion: { } version }
-            && await SubjectVersionAsync(delivery.TenantId, delivery.Mode, subjectRef, ct) != version)
+        if (delivery is { Attempts: 0, Message: { NotBefore: not null, SubjectRef: not null } notice })
         {
-            // The subject changed after this notice was written, and that change told its own news.
-            await Deliveries.TryWithdrawAsync(stored, ct);
-            return null;
+            // A notice is told as the subject stands when it comes due, or not at all if a later change outran it.
+            var current = await services.GetRequiredService<Subjects.SubjectNotices>().AsItStandsAsync(notice, ct);
+            if (current is null)
+            {
+                await Deliveries.TryWithdrawAsync(stored, ct);
+                return null;
+            }
+            stored = await Deliveries.TryReplaceMessageAsync(stored, current, ct);
+            // Changed meanwhile (a manual retry): taken again from the record.
+            if (stored is null) return new ScheduledDelivery(deliveryKey, delivery.EndpointId, clock.GetUtcNow());
+            delivery = stored.Value;
         }
 
         var endpoint = await Endpoints.FindAsync(delivery.TenantId, delivery.Mode, delivery.EndpointId, ct);
@@ -253,14 +256,6 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
         return now?.Value is { Status: WebhookDeliveryStatus.Pending, NextAttemptAt: { } next }
             ? new ScheduledDelivery(deliveryKey, delivery.EndpointId, next)
             : null;
-    }
-
-    /// <summary>The subject's version now (0 when it has no document), to tell whether a notice still holds.</summary>
-    private async Task<long> SubjectVersionAsync(string tenantId, Mode mode, string subjectRef, CancellationToken ct)
-    {
-        var store = services.GetRequiredService<IStateStoreFactory>().Get(Components.StateStore);
-        var subject = await store.GetAsync<SubjectState>(StateKeys.Subject(tenantId, mode, subjectRef), ct);
-        return subject?.Value.Version ?? 0;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for outbound webhook work failed; looking again shortly")]

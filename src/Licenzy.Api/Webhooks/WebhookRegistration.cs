@@ -24,6 +24,7 @@ public static class WebhookRegistration
         services.TryAddSingleton<MessageBodies>();
         services.TryAddSingleton<OutboundMessages>();
         services.TryAddSingleton<OutboundReminders>();
+        services.TryAddSingleton<Subjects.SubjectNotices>();
         OutboundWorkActor.AddOutboundWorkActor(services);
 
         services.AddHttpClient(WebhookSender.HttpClientName, http =>

@@ -146,6 +146,40 @@ public abstract class LicenseWebhookTests(PrivateNetworksApp app)
     }
 
     [Fact]
+    public async Task Consumes_do_not_announce_a_clock_change_again_and_it_is_told_with_the_version_it_comes_at()
+    {
+        var (tenant, receiver, _) = await LicentricAsync();
+        await using var __ = receiver;
+        var session = await tenant.BuyAsync("user_1", Starter);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+        var canceledAt = Seconds(Now.AddDays(1));
+        app.Clock.SetUtcNow(canceledAt);
+        await tenant.DeliverAsync(StripeEvents.Subscription("customer.subscription.deleted", tenant.NextEventId(), canceledAt, "sub_" + session.Id,
+            "canceled", session.Metadata, canceledAt.AddDays(-1), canceledAt.AddDays(29), canceledAt: canceledAt));
+        await WaitForNoticeAsync(tenant, canceledAt.AddDays(3));
+
+        // Three consumes change the subject (and are told as entitlements.updated), not the grace's end.
+        for (var i = 0; i < 3; i++)
+        {
+            var consume = new HttpRequestMessage(HttpMethod.Post, "/v1/usage/consume") { Content = JsonContent.Create(new { subject_ref = "user_1", units = 1 }) };
+            consume.Headers.Add("Idempotency-Key", $"k{i}");
+            await (await tenant.Runtime.SendAsync(consume)).OkJsonAsync();
+        }
+        var version = (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64();
+        await WaitForAsync(receiver, "entitlements.updated", b => b.GetProperty("data").GetProperty("version").GetInt64() == version);
+        Assert.Single(await tenant.DeliveriesAsync("pending"),
+            d => d.GetProperty("next_attempt_at").GetDateTimeOffset() == canceledAt.AddDays(3));
+
+        // When the grace ends the one notice is told as the subject stands then: its version now, not when it was written.
+        app.Clock.SetUtcNow(canceledAt.AddDays(3));
+        var expired = (await WaitForAsync(receiver, "license.updated", b => b.GetProperty("data").GetProperty("status").GetString() == "expired"))
+            .GetProperty("data");
+        Assert.Equal(version, expired.GetProperty("version").GetInt64());
+        Assert.Equal("active", expired.GetProperty("previous_status").GetString());
+        Assert.Single(Bodies(receiver, "license.updated"), b => b.GetProperty("data").GetProperty("status").GetString() == "expired");
+    }
+
+    [Fact]
     public async Task A_notice_the_subject_outran_is_withdrawn_and_never_sent()
     {
         var receiver = await WebhookReceiver.StartAsync();
