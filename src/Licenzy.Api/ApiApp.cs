@@ -6,6 +6,7 @@ using Licenzy.Api.Licenses;
 using Licenzy.Api.Reads;
 using Licenzy.Api.Setup;
 using Licenzy.Api.Subjects;
+using Licenzy.Api.Tokens;
 using Licenzy.Api.Usage;
 using Licenzy.Api.Webhooks;
 using Licenzy.Infrastructure;
@@ -49,6 +50,10 @@ public static class ApiApp
         services.AddSubscriber<BillingEventSubscriber>();
         services.AddSubscriber<DeadLetterSubscriber>();
         services.AddLicenzyWebhooks(builder.Configuration);
+        services.AddOptions<TokenOptions>().Bind(builder.Configuration.GetSection(TokenOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenOptions>, TokenOptionsValidator>());
+        services.AddSingleton<TokenKeys>();
+        services.AddSingleton<EntitlementTokens>();
         return builder;
     }
 
@@ -60,6 +65,8 @@ public static class ApiApp
         runtime.MapAccessApi();
         runtime.MapUsageApi();
         runtime.MapLicensesApi();
+        runtime.MapTokensApi();
+        app.MapJwks();
         app.MapSetupApi();
         return app;
     }

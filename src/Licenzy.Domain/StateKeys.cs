@@ -8,6 +8,9 @@ public static class StateKeys
 {
     public static string Tenant(string tenantId) => $"tenant|{tenantId}";
 
+    /// <summary>The entitlement tokens' signing keys: one ring for the deployment, as the key set is one.</summary>
+    public const string TokenKeys = "tokenkeys";
+
     public static string StripeConnection(string tenantId, Mode mode) => $"stripe|{tenantId}|{mode.ToWire()}";
 
     public static string Products(string tenantId, Mode mode) => $"products|{tenantId}|{mode.ToWire()}";

@@ -172,6 +172,7 @@ public abstract class AccessTests(ILicenzyHost app)
             await client.GetAsync("/v1/entitlements/u"),
             await client.PostAsJsonAsync("/v1/checkout/session", new { subject_ref = "u", product_code = "P" }),
             await client.PostAsJsonAsync("/v1/usage/consume", new { subject_ref = "u", units = 1 }),
+            await client.PostAsJsonAsync("/v1/access/token", new { subject_ref = "u" }),
         };
 
         foreach (var response in responses)
