@@ -106,6 +106,9 @@ public sealed class BenchTenant
 
     public byte[] ValidateLicense(string key) => WireRequest.PostJson("/v1/licenses/validate", $"{{\"key\":\"{key}\"}}", ApiKey);
 
+    public byte[] AccessToken(string subject) =>
+        WireRequest.PostJson("/v1/access/token", $"{{\"subject_ref\":\"{subject}\"}}", ApiKey);
+
     public byte[] CustomerAccess(string subject) => WireRequest.Get($"/v1/customer/access/{subject}", ApiKey);
 
     public byte[] Entitlements(string subject) => WireRequest.Get($"/v1/entitlements/{subject}", ApiKey);
