@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Http;
 using System.Text.Json;
 using Licenzy.Api.Http;
 using Licenzy.Api.Idempotency;
@@ -11,7 +12,9 @@ public static class UsageApi
 {
     public static RouteGroupBuilder MapUsageApi(this RouteGroupBuilder runtime)
     {
-        runtime.MapPost("/usage/consume", Consume);
+        runtime.MapPost("/usage/consume", Consume)
+            .AcceptsJson<RequestBodies.ConsumeRequest>().Produces<ConsumeResponse>()
+            .ProducesProblems(400, 409, 413, 415);
         return runtime;
     }
 
