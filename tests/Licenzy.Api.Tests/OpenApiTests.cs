@@ -113,7 +113,13 @@ public sealed partial class OpenApiTests(LicenzyApp app) : IClassFixture<Licenzy
             Assert.True(operation["requestBody"]?["content"]?["application/json"] is not null, $"{route} documents no JSON body.");
         }
         Assert.NotNull(operations["POST /v1/webhooks/stripe/{}/{}"]["requestBody"]?["content"]?["application/json"]);
+        Assert.True(Header(operations["POST /v1/usage/consume"], "Idempotency-Key")["required"]!.GetValue<bool>());
+        Assert.False(Header(operations["POST /v1/checkout/session"], "Idempotency-Key")["required"]?.GetValue<bool>() ?? false);
+        Assert.True(Header(operations["POST /v1/webhooks/stripe/{}/{}"], "Stripe-Signature")["required"]!.GetValue<bool>());
     }
+
+    private static JsonNode Header(JsonObject operation, string name) =>
+        operation["parameters"]!.AsArray().Single(parameter => parameter!["in"]!.GetValue<string>() == "header" && parameter["name"]!.GetValue<string>() == name)!;
 
     [Fact]
     public async Task An_independent_validator_accepts_the_document()

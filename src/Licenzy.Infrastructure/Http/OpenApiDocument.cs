@@ -54,6 +54,15 @@ public static class OpenApiDocument
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 if (metadata.OfType<BearerScheme>().LastOrDefault() is { } scheme)
                     operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme.Name, context.Document)] = [] }];
+                foreach (var header in metadata.OfType<RequestHeader>())
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = header.Name, In = ParameterLocation.Header, Required = header.Required, Description = header.Description,
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    });
+                }
                 if (metadata.OfType<JsonBody>().LastOrDefault() is { } body)
                     operation.RequestBody = new OpenApiRequestBody
                     {
@@ -101,6 +110,10 @@ public static class OpenApiDocument
     public static RouteHandlerBuilder AcceptsJson<TBody>(this RouteHandlerBuilder builder) =>
         builder.WithMetadata(new JsonBody(typeof(TBody)));
 
+    /// <summary>Documents a request header that the handler reads itself.</summary>
+    public static RouteHandlerBuilder WithRequestHeader(this RouteHandlerBuilder builder, string name, bool required, string description) =>
+        builder.WithMetadata(new RequestHeader(name, required, description));
+
     private static bool IsPublic(string? relativePath) =>
         relativePath is not null && (relativePath.StartsWith("v1/", StringComparison.Ordinal) || relativePath.StartsWith(".well-known/", StringComparison.Ordinal));
 
@@ -110,6 +123,8 @@ public static class OpenApiDocument
     private sealed record BearerScheme(string Name);
 
     private sealed record JsonBody(Type Type);
+
+    private sealed record RequestHeader(string Name, bool Required, string Description);
 
     /// <summary>The shape of every error (RFC 9457 with Licenzy's <c>code</c>); some carry more members.</summary>
     public sealed record Problem(string Type, string Title, int Status, string Detail, string Code);

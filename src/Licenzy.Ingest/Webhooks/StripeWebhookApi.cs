@@ -25,7 +25,8 @@ public static class StripeWebhookApi
     public static IEndpointRouteBuilder MapStripeWebhooks(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/webhooks/stripe/{tenant_id}/{mode}", Receive)
-            .AcceptsJson<StripeEventBody>().ProducesProblems(400, 404, 413);
+            .AcceptsJson<StripeEventBody>()
+            .WithRequestHeader("Stripe-Signature", required: true, "Stripe's signature of the raw body (t=...,v1=...)").ProducesProblems(400, 404, 413);
         return app;
     }
 
