@@ -10,6 +10,7 @@ using Licenzy.Api.Tokens;
 using Licenzy.Api.Usage;
 using Licenzy.Api.Webhooks;
 using Licenzy.Infrastructure;
+using Licenzy.Infrastructure.Http;
 using Licenzy.Infrastructure.Secrets;
 using Licenzy.Stripe;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -26,6 +27,7 @@ public static class ApiApp
         services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
         services.AddLicenzyHostDefaults();
+        services.AddLicenzyOpenApi();
         services.AddLicenzyComponents(builder.Configuration);
         services.AddLicenzySecrets(builder.Configuration);
         services.AddLicenzyStripe(builder.Configuration);
@@ -60,7 +62,9 @@ public static class ApiApp
     public static WebApplication MapLicenzyApi(this WebApplication app)
     {
         app.UseLicenzyHostDefaults();
-        var runtime = app.MapGroup("/v1").RequireRuntimeKey();
+        app.MapLicenzyOpenApi();
+        var runtime = app.MapGroup("/v1").RequireRuntimeKey()
+            .RequiresBearer(OpenApiDocument.RuntimeKey).ProducesProblems(StatusCodes.Status401Unauthorized);
         runtime.MapCheckoutApi();
         runtime.MapAccessApi();
         runtime.MapUsageApi();

@@ -11,6 +11,7 @@ public static class IngestApp
     public static WebApplicationBuilder AddLicenzyIngest(this WebApplicationBuilder builder)
     {
         builder.Services.AddLicenzyHostDefaults();
+        builder.Services.AddLicenzyOpenApi();
         builder.Services.AddLicenzyComponents(builder.Configuration);
         builder.Services.AddLicenzySecrets(builder.Configuration);
         builder.Services.AddSingleton<WebhookSecrets>();
@@ -20,6 +21,7 @@ public static class IngestApp
     public static WebApplication MapLicenzyIngest(this WebApplication app)
     {
         app.UseLicenzyHostDefaults();
+        app.MapLicenzyOpenApi();
         app.MapStripeWebhooks();
         return app;
     }

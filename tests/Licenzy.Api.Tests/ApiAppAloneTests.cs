@@ -49,4 +49,18 @@ public sealed class ApiAppAloneTests : IDisposable
         await (await client.PostAsJsonAsync("/v1/access/check", new { subject_ref = "u" })).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_api_key");
         await (await client.PostAsync("/v1/webhooks/stripe/ten_x/test", Problems.Json("{}"))).AssertProblemAsync(HttpStatusCode.NotFound, "not_found");
     }
+
+    [Fact]
+    public async Task It_serves_its_own_OpenAPI_document_in_Production_without_the_webhook_route_or_the_browser()
+    {
+        var client = _app.CreateClient();
+
+        var document = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!;
+        var paths = document["paths"]!.AsObject().Select(path => path.Key).ToList();
+
+        Assert.Contains("/v1/access/check", paths);
+        Assert.Contains("/v1/admin/tenants", paths);
+        Assert.DoesNotContain("/v1/webhooks/stripe/{tenant_id}/{mode}", paths);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/scalar")).StatusCode);
+    }
 }

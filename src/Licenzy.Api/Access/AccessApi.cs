@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Http;
 using Licenzy.Api.Http;
 using Licenzy.Api.Subjects;
 using Licenzy.Domain.Access;
@@ -13,9 +14,10 @@ public static class AccessApi
 {
     public static RouteGroupBuilder MapAccessApi(this RouteGroupBuilder runtime)
     {
-        runtime.MapPost("/access/check", Check);
-        runtime.MapGet("/customer/access/{subject_ref}", CustomerAccess);
-        runtime.MapGet("/entitlements/{subject_ref}", Entitlements);
+        runtime.MapPost("/access/check", Check)
+            .AcceptsJson<RequestBodies.AccessCheckRequest>().ProducesProblems(400, 413, 415);
+        runtime.MapGet("/customer/access/{subject_ref}", CustomerAccess).ProducesProblems(400);
+        runtime.MapGet("/entitlements/{subject_ref}", Entitlements).ProducesProblems(400);
         return runtime;
     }
 

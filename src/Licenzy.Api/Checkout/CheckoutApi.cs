@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Http;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -26,7 +27,10 @@ public static class CheckoutApi
 {
     public static RouteGroupBuilder MapCheckoutApi(this RouteGroupBuilder runtime)
     {
-        runtime.MapPost("/checkout/session", Create);
+        runtime.MapPost("/checkout/session", Create)
+            .AcceptsJson<RequestBodies.CheckoutRequest>()
+            .WithRequestHeader("Idempotency-Key", required: false, "1 to 255 printable ASCII characters; a retry with the same key and body gets the first answer").Produces<CheckoutResponse>()
+            .ProducesProblems(400, 404, 409, 413, 415, 502, 503);
         return runtime;
     }
 

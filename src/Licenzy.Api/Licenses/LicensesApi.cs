@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Http;
 using Licenzy.Api.Http;
 using Licenzy.Domain.Licenses;
 using Licenzy.Domain.Subjects;
@@ -13,9 +14,10 @@ public static class LicensesApi
 
     public static RouteGroupBuilder MapLicensesApi(this RouteGroupBuilder runtime)
     {
-        runtime.MapPost("/licenses/validate", Validate);
-        runtime.MapGet("/licenses", List);
-        runtime.MapGet("/licenses/{id}", Get);
+        runtime.MapPost("/licenses/validate", Validate)
+            .AcceptsJson<RequestBodies.ValidateLicenseRequest>().ProducesProblems(400, 413, 415);
+        runtime.MapGet("/licenses", List).ProducesProblems(400);
+        runtime.MapGet("/licenses/{id}", Get).ProducesProblems(404);
         return runtime;
     }
 

@@ -1,4 +1,5 @@
 using Licenzy.Api.Http;
+using Licenzy.Infrastructure.Http;
 using Licenzy.Api.Billing;
 using Licenzy.Domain;
 using Licenzy.Domain.Products;
@@ -13,15 +14,20 @@ public static class SetupApi
 {
     public static IEndpointRouteBuilder MapSetupApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/admin").RequireAdminToken();
-        admin.MapPost("/tenants", CreateTenant);
+        var admin = app.MapGroup("/v1/admin").RequireAdminToken()
+            .RequiresBearer(OpenApiDocument.AdminToken).ProducesProblems(StatusCodes.Status401Unauthorized);
+        admin.MapPost("/tenants", CreateTenant)
+            .AcceptsJson<RequestBodies.CreateTenantRequest>().ProducesProblems(400, 413, 415);
 
         var mode = admin.MapGroup("/tenants/{tenant_id}/modes/{mode}");
-        mode.AddEndpointFilter(RequireTenantAndMode);
-        mode.MapPut("/stripe", ConnectStripe);
-        mode.MapPost("/products", CreateProduct);
+        mode.AddEndpointFilter(RequireTenantAndMode).ProducesProblems(400, 404);
+        mode.MapPut("/stripe", ConnectStripe)
+            .AcceptsJson<RequestBodies.ConnectStripeRequest>().ProducesProblems(413, 415, 502);
+        mode.MapPost("/products", CreateProduct)
+            .AcceptsJson<RequestBodies.CreateProductRequest>().ProducesProblems(409, 413, 415, 502);
         mode.MapGet("/products", ListProducts);
-        mode.MapPost("/api-keys", CreateApiKey);
+        mode.MapPost("/api-keys", CreateApiKey)
+            .AcceptsJson<RequestBodies.CreateApiKeyRequest>().ProducesProblems(413, 415);
         mode.MapDelete("/api-keys/{id}", RevokeApiKey);
         mode.MapGet("/dead-letters", ListDeadLetters);
         mode.MapWebhookSetupApi();

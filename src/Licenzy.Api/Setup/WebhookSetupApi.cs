@@ -1,3 +1,5 @@
+using Licenzy.Infrastructure.Http;
+using Licenzy.Api.Http;
 using Licenzy.Api.Webhooks;
 using Licenzy.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,7 +12,8 @@ public static class WebhookSetupApi
     /// <summary>Maps the routes on the per-mode group, whose filter has already checked tenant and mode.</summary>
     public static RouteGroupBuilder MapWebhookSetupApi(this RouteGroupBuilder mode)
     {
-        mode.MapPost("/webhook-endpoints", CreateEndpoint);
+        mode.MapPost("/webhook-endpoints", CreateEndpoint)
+            .AcceptsJson<RequestBodies.CreateWebhookEndpointRequest>().ProducesProblems(409, 413, 415);
         mode.MapGet("/webhook-endpoints", ListEndpoints);
         mode.MapDelete("/webhook-endpoints/{id}", DeleteEndpoint);
         mode.MapPost("/webhook-endpoints/{id}/rotate-secret", RotateSecret);

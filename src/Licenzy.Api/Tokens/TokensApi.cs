@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Http;
 using Licenzy.Api.Http;
 using Licenzy.Api.Subjects;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,8 @@ public static class TokensApi
 {
     public static RouteGroupBuilder MapTokensApi(this RouteGroupBuilder runtime)
     {
-        runtime.MapPost("/access/token", Issue);
+        runtime.MapPost("/access/token", Issue)
+            .AcceptsJson<RequestBodies.SubjectRequest>().ProducesProblems(400, 413, 415);
         return runtime;
     }
 

@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Http;
 using System.Text.Json;
 using Licenzy.Api.Http;
 using Licenzy.Api.Idempotency;
@@ -11,7 +12,10 @@ public static class UsageApi
 {
     public static RouteGroupBuilder MapUsageApi(this RouteGroupBuilder runtime)
     {
-        runtime.MapPost("/usage/consume", Consume);
+        runtime.MapPost("/usage/consume", Consume)
+            .AcceptsJson<RequestBodies.ConsumeRequest>()
+            .WithRequestHeader("Idempotency-Key", required: true, "1 to 255 printable ASCII characters; a retry with the same key and body gets the first answer").Produces<ConsumeResponse>()
+            .ProducesProblems(400, 409, 413, 415);
         return runtime;
     }
 

@@ -17,11 +17,16 @@ public static class StripeWebhookApi
     /// <summary>Stripe's events are far smaller; anything larger is not from Stripe.</summary>
     public const int BodyLimit = 1024 * 1024;
 
+    /// <summary>A Stripe event as Stripe sends it, for the OpenAPI document: the route reads the raw bytes, to check <c>Stripe-Signature</c>.</summary>
+    public sealed record StripeEventBody(string Id, string Type, long Created, bool Livemode, System.Text.Json.Nodes.JsonObject Data);
+
     public sealed record WebhookReceived(bool Received, string EventId, bool Duplicate);
 
     public static IEndpointRouteBuilder MapStripeWebhooks(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/webhooks/stripe/{tenant_id}/{mode}", Receive);
+        app.MapPost("/v1/webhooks/stripe/{tenant_id}/{mode}", Receive)
+            .AcceptsJson<StripeEventBody>()
+            .WithRequestHeader("Stripe-Signature", required: true, "Stripe's signature of the raw body (t=...,v1=...)").ProducesProblems(400, 404, 413);
         return app;
     }
 
