@@ -52,11 +52,8 @@ public class DaprCluster : ILicenzyHost, IAsyncLifetime
         Start<WebhookSecrets>(IngestAppId, "ingest-1");
     }
 
-    /// <summary>Starts one more Api replica, as a pod that replaces one does.</summary>
-    public Replica StartApi(string name) => Start<ApiOptions>(ApiAppId, name);
-
     /// <summary>Starts a replica of the app whose assembly holds <typeparamref name="TEntry"/>, by that app's own Program.</summary>
-    private Replica Start<TEntry>(string appId, string name) where TEntry : class
+    private void Start<TEntry>(string appId, string name) where TEntry : class
     {
         var gate = new StoreGate();
         var factory = new WebApplicationFactory<TEntry>();
@@ -64,7 +61,6 @@ public class DaprCluster : ILicenzyHost, IAsyncLifetime
         var replica = new Replica(appId, name, configured.Server.CreateHandler(), factory, gate);
         replica.Registration = Sidecar.AddReplica(appId, name, replica.CreateClient);
         lock (_replicas) _replicas.Add(replica);
-        return replica;
     }
 
     private void Configure(IWebHostBuilder builder, StoreGate gate)

@@ -28,8 +28,6 @@ public sealed class OutboundReminders(IServiceProvider services, TimeProvider cl
 
     private readonly IActorReminders? _reminders = services.GetService<IActorReminders>();
 
-    public bool IsOn => _reminders is not null;
-
     /// <summary>Before committing messages: each is fanned out by a reminder if no one hands it over.</summary>
     public Task BeforeMessagesAsync(IReadOnlyCollection<OutboundMessage> messages, CancellationToken ct) =>
         _reminders is null || messages.Count == 0
