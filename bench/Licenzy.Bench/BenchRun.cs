@@ -37,7 +37,7 @@ public sealed partial class BenchRun : IAsyncDisposable
     }
 
     /// <summary>The names `--only` takes, in the order they run.</summary>
-    public static readonly string[] Scenarios = ["access", "validate", "token", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "outbound", "million"];
+    public static readonly string[] Scenarios = ["access", "validate", "token", "client", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "outbound", "million"];
 
     private string[] Subjects { get; set; } = [];
 
@@ -95,6 +95,7 @@ public sealed partial class BenchRun : IAsyncDisposable
         if (_settings.Runs("access")) await AccessCheckAsync();
         if (_settings.Runs("validate")) await ValidateLicenseAsync();
         if (_settings.Runs("token")) await AccessTokenAsync();
+        if (_settings.Runs("client")) await ClientLibraryAsync();
         if (_settings.Runs("customer-access")) await CustomerAccessAsync();
         if (_settings.Runs("webhook-allowed")) await WebhookToAllowedAsync();
         if (_settings.Runs("ingest")) await WebhookIngestAsync();
