@@ -41,6 +41,8 @@ public sealed partial class BenchRun : IAsyncDisposable
 
     private string[] Subjects { get; set; } = [];
 
+    private static bool Telemetry => Environment.GetEnvironmentVariable("BENCH_TELEMETRY") == "1";
+
     public static async Task<BenchRun> StartAsync(string standaloneDll, string baselineDll, Settings settings, Report report)
     {
         var dataPath = Path.Combine(Path.GetTempPath(), "licenzy-bench-" + RandomNumberGenerator.GetHexString(8, lowercase: true));
@@ -63,6 +65,14 @@ public sealed partial class BenchRun : IAsyncDisposable
                 // outbound scenario's receiver is in this process, on 127.0.0.1.
                 ["Licenzy__Webhooks__AllowPrivateNetworks"] = "true",
             };
+            // BENCH_TELEMETRY=1: OpenTelemetry on, exporting over OTLP/HTTP to the baseline app's sink
+            // (metrics every 5 s rather than 60, so a short run exports some).
+            if (Telemetry)
+            {
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = baseline.BaseUrl.ToString().TrimEnd('/');
+                environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                environment["OTEL_METRIC_EXPORT_INTERVAL"] = "5000";
+            }
             var licenzy = await ChildApp.StartAsync("licenzy", standaloneDll, environment, Path.Combine(dataPath, "licenzy.log"), "/readyz");
             var run = new BenchRun(settings, report, baseline, licenzy, dataPath, standaloneDll, environment);
             run._tenant = await BenchTenant.CreateAsync(licenzy.BaseUrl, adminToken);
@@ -83,6 +93,7 @@ public sealed partial class BenchRun : IAsyncDisposable
             _settings.Mode, WarmupSeconds = _settings.Warmup.TotalSeconds, MeasureSeconds = _settings.Measure.TotalSeconds,
             _settings.Subjects, _settings.Connections, _settings.LatencySamples, _settings.MillionSubjects,
             SoakMinutes = _settings.Soak.TotalMinutes,
+            Telemetry,
         };
         await BaselineAsync();
         await SeedAsync();
@@ -105,6 +116,13 @@ public sealed partial class BenchRun : IAsyncDisposable
         if (_settings.MillionSubjects > 0 && _settings.Runs("million")) await MillionSubjectsAsync();
         await BaselineAsync("again");
         _report.ApplyBaseline(_bareThroughput);
+        if (Telemetry)
+        {
+            using var http = new HttpClient { BaseAddress = _baseline.BaseUrl };
+            var exports = await http.GetStringAsync("/otlp");
+            _report.Details["otlp_exports"] = exports;
+            Console.WriteLine($"telemetry on: the OTLP sink received {exports}");
+        }
     }
 
     private static void Step(string what) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {what}");
