@@ -228,19 +228,19 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     }
 
     /// <summary>A transaction: all or nothing; refused, daprd answers <c>Internal</c> with the store's "possible etag mismatch".</summary>
-    private void Transact(Proto.ExecuteStateTransactionRequest request)
+    private void Transact(Proto.ExecuteStateTransactionRequest request, string? traceParent = null)
     {
         if (FailTransactions)
             throw new RpcException(new Status(StatusCode.Internal, "error while executing state transaction: the store is down (test)"));
         var operations = request.Operations.Select(o => new Operation(o.OperationType, o.Request)).ToList();
-        if (!TryCommit(request.StoreName, operations, out var conflict))
+        if (!TryCommit(request.StoreName, operations, out var conflict, traceParent))
             throw new RpcException(new Status(StatusCode.Internal, $"error while executing state transaction: possible etag mismatch. error from state store: {conflict}"));
     }
 
     private sealed record Operation(string Type, Proto.StateItem Item);
 
     /// <summary>Checks every operation's ETag or first-write first, then writes them all and publishes the outbox's part.</summary>
-    private bool TryCommit(string store, List<Operation> operations, out string conflict)
+    private bool TryCommit(string store, List<Operation> operations, out string conflict, string? traceParent = null)
     {
         var published = new List<Delivery>();
         lock (_gate)
@@ -276,7 +276,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
                 if (OutboxTopics.TryGetValue(store, out var topic))
                 {
                     var id = item.Metadata.TryGetValue("outbox.cloudevent.id", out var given) ? given : Guid.NewGuid().ToString();
-                    published.Add(new Delivery(topic, id, DataOf(value), Attempt: 1));
+                    published.Add(new Delivery(topic, id, DataOf(value), Attempt: 1, TraceParent: traceParent));
                 }
             }
         }
@@ -291,10 +291,10 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
 
     // --- pub/sub -----------------------------------------------------------------------------
 
-    private void Publish(Proto.PublishEventRequest request)
+    private void Publish(Proto.PublishEventRequest request, string? traceParent = null)
     {
         var id = request.Metadata.TryGetValue("cloudevent.id", out var given) ? given : Guid.NewGuid().ToString();
-        _queue.Writer.TryWrite(new Delivery(request.Topic, id, DataOf(request.Data.ToByteArray()), Attempt: 1));
+        _queue.Writer.TryWrite(new Delivery(request.Topic, id, DataOf(request.Data.ToByteArray()), Attempt: 1, TraceParent: traceParent));
     }
 
     /// <summary>JSON data goes into the CloudEvent as JSON; anything else as a string.</summary>
@@ -311,7 +311,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
     }
 
     /// <summary>A message on its way; <see cref="AppId"/> set when it goes to one subscribing app only (a retry).</summary>
-    private sealed record Delivery(string Topic, string Id, JsonNode? Data, int Attempt, string? AppId = null);
+    private sealed record Delivery(string Topic, string Id, JsonNode? Data, int Attempt, string? AppId = null, string? TraceParent = null);
 
     /// <summary>Messages go out side by side, as daprd delivers them; each to one replica of every subscribing app.</summary>
     private async Task DeliverAllAsync()
@@ -358,7 +358,7 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
             else if (subscription.DeadLetterTopic is { } deadLetter)
             {
                 // TryWrite: once the sidecar is stopping the queue is closed, and the message goes with it.
-                _queue.Writer.TryWrite(new Delivery(deadLetter, message.Id, message.Data, Attempt: 1));
+                _queue.Writer.TryWrite(new Delivery(deadLetter, message.Id, message.Data, Attempt: 1, TraceParent: message.TraceParent));
             }
         }
     }
@@ -388,12 +388,15 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
             ["datacontenttype"] = "application/json", ["data"] = message.Data?.DeepClone(), ["topic"] = message.Topic,
             ["pubsubname"] = subscription.PubSub,
         };
+        if (message.TraceParent is not null) cloudEvent["traceparent"] = message.TraceParent;
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, subscription.Route)
             {
                 Content = new StringContent(cloudEvent.ToJsonString(), Encoding.UTF8, "application/cloudevents+json"),
             };
+            // As daprd does: the publisher's trace continues in the delivery request.
+            if (message.TraceParent is not null) request.Headers.TryAddWithoutValidation("traceparent", message.TraceParent);
             using var response = await replica.SendAsync(request, _stop.Token);
             if (response.StatusCode == HttpStatusCode.NotFound) return "DROP";
             if (!response.IsSuccessStatusCode) return "RETRY";
@@ -703,14 +706,17 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
                 context.AddUnaryMethod(Unary("DeleteState", Proto.DeleteStateRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
                     (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.Delete(request)));
                 context.AddUnaryMethod(Unary("ExecuteStateTransaction", Proto.ExecuteStateTransactionRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
-                    (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.Transact(request)));
+                    (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.Transact(request, TraceParentOf(call))));
                 context.AddUnaryMethod(Unary("PublishEvent", Proto.PublishEventRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
-                    (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.Publish(request)));
+                    (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.Publish(request, TraceParentOf(call))));
                 context.AddUnaryMethod(Unary("RegisterActorReminder", Proto.RegisterActorReminderRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
                     (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.RegisterReminder(request)));
                 context.AddUnaryMethod(Unary("UnregisterActorReminder", Proto.UnregisterActorReminderRequest.Parser, Google.Protobuf.WellKnownTypes.Empty.Parser), [],
                     (runtime, request, call) => runtime.Run(call, () => runtime.Sidecar.UnregisterReminder(request)));
             }
+
+            /// <summary>The caller's W3C trace context, which daprd carries into the CloudEvents it publishes.</summary>
+            private static string? TraceParentOf(ServerCallContext call) => call.RequestHeaders.GetValue("traceparent");
 
             private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(string name, MessageParser<TRequest> request, MessageParser<TResponse> response)
                 where TRequest : class, IMessage<TRequest>

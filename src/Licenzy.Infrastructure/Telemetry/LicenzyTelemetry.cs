@@ -60,6 +60,9 @@ public static class LicenzyTelemetry
             .ConfigureResource(resource => resource.AddService(DefaultServiceName()))
             .WithTracing(tracing => tracing
                 .AddSource(Name)
+                // The gRPC client's call spans (the Dapr sidecar's API): without them the HTTP spans
+                // under them would hang from a parent no exporter saw.
+                .AddSource("Grpc.Net.Client")
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
                 .AddHttpClientInstrumentation())
             .WithMetrics(metrics => metrics
