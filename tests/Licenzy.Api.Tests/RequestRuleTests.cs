@@ -32,6 +32,8 @@ public abstract class RequestRuleTests(ILicenzyHost app)
             [new("secret_key", "\"sk_test_abcdefghijklmnopqrstuvwx\""), new("webhook_secret", "\"whsec_abcdefghijklmnopqrstuvwxyz012345\"")]),
         new("create product", HttpMethod.Post, true, t => $"{t.ModePath}/products",
             [new("code", "\"NEW_PACK\""), new("kind", "\"usage_pack\""), new("usage_units", "5"), new("stripe_price_id", "\"price_newpack\"")]),
+        new("update product", HttpMethod.Patch, true, t => $"{t.ModePath}/products/{TestTenant.Credits}",
+            [new("name", "\"Credits\""), new("grace_period_days", "3")]),
         new("issue api key", HttpMethod.Post, true, t => $"{t.ModePath}/api-keys", [new("name", "\"ci\"")]),
         new("create webhook endpoint", HttpMethod.Post, true, t => $"{t.ModePath}/webhook-endpoints",
             [new("url", "\"https://93.184.215.14/licenzy\""), new("events", "[\"license.created\"]")]),

@@ -23,11 +23,23 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
     public async Task<DeliveryResult> HandleAsync(Message message, CancellationToken cancellationToken)
     {
         ReceivedBillingEvent? received;
-        Translation translation;
         try
         {
             received = System.Text.Json.JsonSerializer.Deserialize<ReceivedBillingEvent>(message.Data, LicenzyJson.Options);
-            if (received is null) return DeliveryResult.Drop("the message is empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return DeliveryResult.Drop($"the event cannot be read: {e.Message}");
+        }
+        return received is null ? DeliveryResult.Drop("the message is empty") : await ApplyAsync(received, cancellationToken);
+    }
+
+    /// <summary>Applies one received event: what the topic delivers, and what an operator retries from the dead letters.</summary>
+    public async Task<DeliveryResult> ApplyAsync(ReceivedBillingEvent received, CancellationToken cancellationToken)
+    {
+        Translation translation;
+        try
+        {
             // Signed by Stripe yet unreadable (an unpaired surrogate escape, a member twice): no retry mends that.
             if (MalformedContent(received.Payload) is { } problem) return DeliveryResult.Drop($"the event's content is malformed: {problem}");
             translation = await translator.TranslateAsync(received, cancellationToken);
