@@ -154,6 +154,28 @@ public abstract class RequestRuleTests(ILicenzyHost app)
     }
 
     [Fact]
+    public async Task A_dead_letter_retry_takes_no_body_but_one_sent_must_be_json_and_a_refused_one_changes_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        await tenant.DeliverAsync(Licenzy.Testing.StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(),
+            "cs_rule_" + tenant.TenantId, new Dictionary<string, string> { ["licenzy_subject"] = Subject, ["licenzy_product"] = "NOT_YET" }, "payment", "paid"));
+        await app.Deliveries.WaitAsync(Licenzy.Infrastructure.Topics.BillingEventsDeadLetter, eventId);
+        var path = $"{tenant.ModePath}/dead-letters/{eventId}/retry";
+        var before = await StoredState.SnapshotAsync(app);
+
+        var text = await tenant.Admin.PostAsync(path, Bytes("{}"u8.ToArray(), "text/plain"));
+        var broken = await tenant.Admin.PostAsync(path, Bytes("{\"a\":1,\"a\":2}"u8.ToArray(), "application/json"));
+        var huge = await tenant.Admin.PostAsync(path, Bytes(Encoding.UTF8.GetBytes($"{{\"a\":\"{new string('x', 70_000)}\"}}"), "application/json"));
+
+        await text.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await broken.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        await huge.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+        Assert.Equal(HttpStatusCode.Accepted, (await tenant.Admin.PostAsync(path, Bytes("{}"u8.ToArray(), "application/json"))).StatusCode);
+    }
+
+    [Fact]
     public async Task A_tenant_is_not_created_from_a_repeated_name()
     {
         var tenant = await TestTenant.CreateAsync(app);

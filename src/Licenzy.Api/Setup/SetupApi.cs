@@ -262,11 +262,13 @@ public static class SetupApi
     internal static ApiError UnknownProduct(string code) =>
         new(404, "unknown_product", "Unknown product", $"There is no product '{code}' in this mode.");
 
+    private static bool SendsBody(HttpRequest request) => request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0;
+
     private static async Task<Results<Created<CreatedApiKey>, ProblemHttpResult>> CreateApiKey(
         string tenant_id, string mode, HttpRequest request, ApiKeys keys, CancellationToken ct)
     {
         string? name = null;
-        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        if (SendsBody(request))
         {
             var (body, error) = await JsonBody.ReadAsync(request, JsonBody.SetupLimit, ct);
             if (error is not null) return error.ToResult();
@@ -309,8 +311,11 @@ public static class SetupApi
     /// Applying an event twice changes nothing, so a retry of one that did apply meanwhile is harmless.
     /// </summary>
     private static async Task<Results<Accepted<DeadLetterRetryResponse>, ProblemHttpResult>> RetryDeadLetter(
-        string tenant_id, string mode, string event_id, DeadLetters deadLetters, BillingEventSubscriber billingEvents, CancellationToken ct)
+        string tenant_id, string mode, string event_id, HttpRequest request, DeadLetters deadLetters, BillingEventSubscriber billingEvents,
+        CancellationToken ct)
     {
+        // The route takes no body; one that is sent anyway must still be JSON, as every body must.
+        if (SendsBody(request) && (await JsonBody.ReadAsync(request, JsonBody.SetupLimit, ct)).Error is { } error) return error.ToResult();
         var wanted = ModeOf(mode);
         var (letter, received) = await deadLetters.FindAsync(tenant_id, wanted, event_id, ct);
         if (letter is null)
