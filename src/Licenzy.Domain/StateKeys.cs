@@ -6,7 +6,10 @@ namespace Licenzy.Domain;
 /// </summary>
 public static class StateKeys
 {
-    public static string Tenant(string tenantId) => $"tenant|{tenantId}";
+    public static string Tenant(string tenantId) => TenantPrefix + tenantId;
+
+    /// <summary>What every <see cref="Tenant"/> key starts with.</summary>
+    public const string TenantPrefix = "tenant|";
 
     /// <summary>Every tenant, in the order made: one small document, as a deployment has few tenants.</summary>
     public const string TenantList = "tenants";

@@ -539,6 +539,28 @@ public sealed class SetupApiTestsOnEmbedded(LicenzyApp app) : SetupApiTests(app)
     }
 
     [Fact]
+    public async Task Tenants_an_older_version_made_before_the_list_was_kept_are_listed_too()
+    {
+        var created = await (await app.AdminClient().PostAsJsonAsync("/v1/admin/tenants", new { name = "Made before lists" })).OkJsonAsync(HttpStatusCode.Created);
+        var tenantId = created.GetProperty("tenant_id").GetString();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM state WHERE key = 'tenants';";
+            await command.ExecuteNonQueryAsync();
+        }
+        var later = await (await app.AdminClient().PostAsJsonAsync("/v1/admin/tenants", new { name = "Made after" })).OkJsonAsync(HttpStatusCode.Created);
+
+        var listed = (await (await app.AdminClient().GetAsync("/v1/admin/tenants")).OkJsonAsync()).GetProperty("tenants").EnumerateArray()
+            .Select(t => t.GetProperty("tenant_id").GetString()).ToList();
+
+        Assert.Contains(tenantId, listed);
+        Assert.True(listed.IndexOf(tenantId) < listed.IndexOf(later.GetProperty("tenant_id").GetString()), string.Join(", ", listed));
+        Assert.Equal(listed.Count, listed.Distinct().Count());
+    }
+
+    [Fact]
     public async Task Stripe_secrets_are_not_stored_in_clear()
     {
         var tenant = await TestTenant.CreateAsync(app);

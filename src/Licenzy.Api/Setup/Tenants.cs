@@ -31,9 +31,24 @@ public sealed class Tenants(IStateStoreFactory stores, IDataProtectionProvider p
         }
     }
 
-    /// <summary>Every tenant made since the list was kept (tenants made by an older version are not in it), oldest first.</summary>
-    public async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken ct) =>
-        (await _state.GetAsync<TenantList>(StateKeys.TenantList, ct))?.Value.Tenants ?? [];
+    /// <summary>
+    /// Every tenant, oldest first. The list holds those made since it was kept; a store that can be
+    /// scanned (the embedded one) also yields those an older version made before it.
+    /// </summary>
+    public async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken ct)
+    {
+        var listed = (await _state.GetAsync<TenantList>(StateKeys.TenantList, ct))?.Value.Tenants ?? [];
+        if (_state is not IStateScanner scanner) return listed;
+        var inList = listed.Select(t => t.TenantId).ToHashSet(StringComparer.Ordinal);
+        var older = new List<Tenant>();
+        await foreach (var page in scanner.ScanAsync(StateKeys.TenantPrefix, 500, ct))
+            foreach (var (_, json) in page)
+            {
+                var tenant = System.Text.Json.JsonSerializer.Deserialize<Tenant>(json, LicenzyJson.Options)!;
+                if (!inList.Contains(tenant.TenantId)) older.Add(tenant);
+            }
+        return [.. older.OrderBy(t => t.CreatedAt), .. listed];
+    }
 
     public async Task<bool> ExistsAsync(string tenantId, CancellationToken ct) =>
         await _state.GetAsync<Tenant>(StateKeys.Tenant(tenantId), ct) is not null;
