@@ -561,6 +561,30 @@ public sealed class SetupApiTestsOnEmbedded(LicenzyApp app) : SetupApiTests(app)
     }
 
     [Fact]
+    public async Task A_dead_letter_listed_before_events_were_kept_beside_the_list_is_a_conflict_and_stays_listed()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        await tenant.DeliverAsync(StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_old_" + tenant.TenantId,
+            new Dictionary<string, string> { ["licenzy_subject"] = "u1", ["licenzy_product"] = "GONE" }, "payment", "paid"));
+        await app.Deliveries.WaitAsync(Licenzy.Infrastructure.Topics.BillingEventsDeadLetter, eventId);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM state WHERE key = $key;";
+            command.Parameters.AddWithValue("$key", $"deadletter|{tenant.TenantId}|test|{eventId}");
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        var response = await tenant.Admin.PostAsync($"{tenant.ModePath}/dead-letters/{eventId}/retry", null);
+
+        await response.AssertProblemAsync(HttpStatusCode.Conflict, "dead_letter_not_kept");
+        var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).OkJsonAsync();
+        Assert.Equal(eventId, letters.GetProperty("events")[0].GetProperty("event_id").GetString());
+    }
+
+    [Fact]
     public async Task Stripe_secrets_are_not_stored_in_clear()
     {
         var tenant = await TestTenant.CreateAsync(app);
