@@ -37,9 +37,11 @@ public sealed partial class BenchRun : IAsyncDisposable
     }
 
     /// <summary>The names `--only` takes, in the order they run.</summary>
-    public static readonly string[] Scenarios = ["access", "validate", "token", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "outbound", "million"];
+    public static readonly string[] Scenarios = ["access", "validate", "token", "client", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "outbound", "million"];
 
     private string[] Subjects { get; set; } = [];
+
+    private static bool Telemetry => Environment.GetEnvironmentVariable("BENCH_TELEMETRY") == "1";
 
     public static async Task<BenchRun> StartAsync(string standaloneDll, string baselineDll, Settings settings, Report report)
     {
@@ -63,6 +65,14 @@ public sealed partial class BenchRun : IAsyncDisposable
                 // outbound scenario's receiver is in this process, on 127.0.0.1.
                 ["Licenzy__Webhooks__AllowPrivateNetworks"] = "true",
             };
+            // BENCH_TELEMETRY=1: OpenTelemetry on, exporting over OTLP/HTTP to the baseline app's sink
+            // (metrics every 5 s rather than 60, so a short run exports some).
+            if (Telemetry)
+            {
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = baseline.BaseUrl.ToString().TrimEnd('/');
+                environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                environment["OTEL_METRIC_EXPORT_INTERVAL"] = "5000";
+            }
             var licenzy = await ChildApp.StartAsync("licenzy", standaloneDll, environment, Path.Combine(dataPath, "licenzy.log"), "/readyz");
             var run = new BenchRun(settings, report, baseline, licenzy, dataPath, standaloneDll, environment);
             run._tenant = await BenchTenant.CreateAsync(licenzy.BaseUrl, adminToken);
@@ -83,6 +93,7 @@ public sealed partial class BenchRun : IAsyncDisposable
             _settings.Mode, WarmupSeconds = _settings.Warmup.TotalSeconds, MeasureSeconds = _settings.Measure.TotalSeconds,
             _settings.Subjects, _settings.Connections, _settings.LatencySamples, _settings.MillionSubjects,
             SoakMinutes = _settings.Soak.TotalMinutes,
+            Telemetry,
         };
         await BaselineAsync();
         await SeedAsync();
@@ -95,6 +106,7 @@ public sealed partial class BenchRun : IAsyncDisposable
         if (_settings.Runs("access")) await AccessCheckAsync();
         if (_settings.Runs("validate")) await ValidateLicenseAsync();
         if (_settings.Runs("token")) await AccessTokenAsync();
+        if (_settings.Runs("client")) await ClientLibraryAsync();
         if (_settings.Runs("customer-access")) await CustomerAccessAsync();
         if (_settings.Runs("webhook-allowed")) await WebhookToAllowedAsync();
         if (_settings.Runs("ingest")) await WebhookIngestAsync();
@@ -104,6 +116,13 @@ public sealed partial class BenchRun : IAsyncDisposable
         if (_settings.MillionSubjects > 0 && _settings.Runs("million")) await MillionSubjectsAsync();
         await BaselineAsync("again");
         _report.ApplyBaseline(_bareThroughput);
+        if (Telemetry)
+        {
+            using var http = new HttpClient { BaseAddress = _baseline.BaseUrl };
+            var exports = await http.GetStringAsync("/otlp");
+            _report.Details["otlp_exports"] = exports;
+            Console.WriteLine($"telemetry on: the OTLP sink received {exports}");
+        }
     }
 
     private static void Step(string what) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {what}");

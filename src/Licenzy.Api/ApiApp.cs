@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using Licenzy.Api.Access;
 using Licenzy.Api.Billing;
 using Licenzy.Api.Checkout;
@@ -27,6 +28,7 @@ public static class ApiApp
         services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
         services.AddLicenzyHostDefaults();
+        builder.AddLicenzyTelemetry();
         services.AddLicenzyOpenApi();
         services.AddLicenzyComponents(builder.Configuration);
         services.AddLicenzySecrets(builder.Configuration);

@@ -167,6 +167,14 @@ public sealed partial class LicenzyClient
         return new ValueTask<bool>(FetchAndAnswerAsync(subjectRef, feature, ct));
     }
 
+    /// <summary>
+    /// Drops the token held for the subject, so the next <see cref="IsAllowedAsync"/> fetches a
+    /// fresh one. A held token says what was true when it was made, for up to its lifetime; call
+    /// this when your backend learns that the subject's access changed: Licenzy's
+    /// <c>entitlements.updated</c> webhook, or the return from a checkout the subject just paid.
+    /// </summary>
+    public void ForgetToken(string subjectRef) => _tokens.TryRemove(subjectRef, out _);
+
     private DateTimeOffset RefreshAt(VerifiedToken token)
     {
         var life = token.ExpiresAt - token.NotBefore;
@@ -208,17 +216,32 @@ public sealed partial class LicenzyClient
         || (e is OperationCanceledException && !ct.IsCancellationRequested)
         || e is LicenzyApiException { Status: >= HttpStatusCode.InternalServerError };
 
-    /// <summary>A token fetched now and verified against the key set (fetched again once when it names an unknown key).</summary>
-    private async Task<VerifiedToken> FetchVerifiedAsync(string subjectRef, CancellationToken ct)
+    /// <summary>A token fetched now and verified against the key set.</summary>
+    private async Task<VerifiedToken> FetchVerifiedAsync(string subjectRef, CancellationToken ct) =>
+        await VerifyTokenAsync((await GetAccessTokenAsync(subjectRef, ct)).Token, subjectRef, ct);
+
+    /// <summary>
+    /// Verifies an entitlement token for <paramref name="subjectRef"/> (one your own frontend or
+    /// another service passed on, say): its EdDSA signature by a key of Licenzy's key set, its
+    /// issuer, audience (<see cref="LicenzyClientOptions.TenantId"/>, when set), subject and expiry.
+    /// The key set is fetched once and kept; a token naming a key not in it fetches it again (at
+    /// most once per <see cref="LicenzyClientOptions.KeySetMinRefreshInterval"/>). No network call
+    /// when the key is known.
+    /// </summary>
+    /// <exception cref="TokenVerificationException">The token does not verify, or has expired.</exception>
+    public ValueTask<VerifiedToken> VerifyTokenAsync(string token, string subjectRef, CancellationToken ct = default)
     {
-        var issued = await GetAccessTokenAsync(subjectRef, ct);
-        var kid = TokenVerifier.KidOf(issued.Token);
-        if (!_keys.TryGetValue(kid, out var key))
-        {
-            await RefreshKeySetAsync(ct);
-            if (!_keys.TryGetValue(kid, out key)) throw new TokenVerificationException($"no key {kid} in Licenzy's key set");
-        }
-        return TokenVerifier.Verify(issued.Token, key, _options.Issuer, _options.TenantId, subjectRef, _clock.GetUtcNow());
+        var kid = TokenVerifier.KidOf(token);
+        return _keys.TryGetValue(kid, out var key)
+            ? ValueTask.FromResult(TokenVerifier.Verify(token, key, _options.Issuer, _options.TenantId, subjectRef, _clock.GetUtcNow()))
+            : new ValueTask<VerifiedToken>(VerifyWithNewKeysAsync(token, kid, subjectRef, ct));
+    }
+
+    private async Task<VerifiedToken> VerifyWithNewKeysAsync(string token, string kid, string subjectRef, CancellationToken ct)
+    {
+        await RefreshKeySetAsync(ct);
+        if (!_keys.TryGetValue(kid, out var key)) throw new TokenVerificationException($"no key {kid} in Licenzy's key set");
+        return TokenVerifier.Verify(token, key, _options.Issuer, _options.TenantId, subjectRef, _clock.GetUtcNow());
     }
 
     private async Task RefreshKeySetAsync(CancellationToken ct)

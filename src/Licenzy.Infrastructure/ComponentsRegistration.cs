@@ -61,6 +61,7 @@ public static class ComponentsRegistration
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<LeaseOwners>();
         services.TryAddSingleton<OutboxQueue>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Telemetry.IOutboxDepth, SqliteOutboxDepth>());
         services.TryAddSingleton<IPublisher, SqlitePublisher>();
         services.TryAddSingleton<IOutboxStore, SqliteOutboxStore>();
         services.TryAddSingleton<ActorTurns>();

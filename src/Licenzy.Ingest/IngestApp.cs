@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using Licenzy.Infrastructure;
 using Licenzy.Infrastructure.Http;
 using Licenzy.Infrastructure.Secrets;
@@ -11,6 +12,7 @@ public static class IngestApp
     public static WebApplicationBuilder AddLicenzyIngest(this WebApplicationBuilder builder)
     {
         builder.Services.AddLicenzyHostDefaults();
+        builder.AddLicenzyTelemetry();
         builder.Services.AddLicenzyOpenApi();
         builder.Services.AddLicenzyComponents(builder.Configuration);
         builder.Services.AddLicenzySecrets(builder.Configuration);

@@ -161,6 +161,30 @@ public sealed class ClientTests(LicenzyApp app) : IClassFixture<LicenzyApp>
         Assert.False(await client.IsAllowedAsync("user_1"));
     }
 
+    [Fact]
+    public async Task A_token_passed_on_verifies_once_the_key_set_is_held_and_a_forged_misdirected_or_expired_one_does_not()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Subscription);
+        var (client, wire) = ClientFor(tenant);
+        var issued = await client.GetAccessTokenAsync("user_1");
+
+        var verified = await client.VerifyTokenAsync(issued.Token, "user_1");
+        Assert.True(verified.Allows("export"));
+        Assert.False(verified.Allows("not_a_feature"));
+        var calls = wire.Calls; // the token and the key set
+        Assert.Equal(2, calls);
+        await client.VerifyTokenAsync(issued.Token, "user_1");
+        Assert.Equal(calls, wire.Calls);
+
+        var parts = issued.Token.Split('.');
+        var forged = $"{parts[0]}.{parts[1]}.{(parts[2][0] == 'A' ? 'B' : 'A')}{parts[2][1..]}";
+        await Assert.ThrowsAsync<TokenVerificationException>(async () => await client.VerifyTokenAsync(forged, "user_1"));
+        await Assert.ThrowsAsync<TokenVerificationException>(async () => await client.VerifyTokenAsync(issued.Token, "user_2"));
+        app.Clock.Advance(TimeSpan.FromSeconds(300));
+        await Assert.ThrowsAsync<TokenVerificationException>(async () => await client.VerifyTokenAsync(issued.Token, "user_1"));
+    }
+
     /// <summary>
     /// The client on the app's fake clock (tokens are checked against it), while the resilience
     /// handler keeps real time for its retry delays and timeouts.

@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using Licenzy.Infrastructure.Http;
 using Licenzy.Api.Http;
 using Licenzy.Api.Subjects;
@@ -26,7 +27,7 @@ public static class AccessApi
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Feature);
 
     private static async ValueTask<Results<Ok<AccessCheckResponse>, ProblemHttpResult>> Check(
-        HttpRequest request, SubjectReader subjects, TimeProvider clock, CancellationToken ct)
+        HttpRequest request, SubjectReader subjects, TimeProvider clock, LicenzyMetrics metrics, CancellationToken ct)
     {
         var caller = request.HttpContext.Caller();
         var (body, subjectRef, error) = await RuntimeRequests.ReadAsync(request, ct);
@@ -39,6 +40,7 @@ public static class AccessApi
 
         var now = clock.GetUtcNow();
         var (allowed, version) = await subjects.CheckAsync(new SubjectKey(caller.TenantId, caller.Mode, subjectRef!), feature, now, ct);
+        metrics.AccessChecked(allowed);
         return TypedResults.Ok(new AccessCheckResponse(subjectRef!, allowed, version, now, feature));
     }
 

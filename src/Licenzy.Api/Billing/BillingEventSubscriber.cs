@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Licenzy.Infrastructure.Telemetry;
 using Licenzy.Api.Subjects;
 using Licenzy.Domain.Billing;
 using Licenzy.Infrastructure;
@@ -14,7 +16,8 @@ namespace Licenzy.Api.Billing;
 /// acknowledged and ignored; only what may pass later (a payment not seen yet, a store that is
 /// down) is retried by the pub/sub binding.
 /// </summary>
-public sealed class BillingEventSubscriber(StripeEventTranslator translator, IActorProxies actors, ILogger<BillingEventSubscriber> log) : ISubscriber
+public sealed class BillingEventSubscriber(
+    StripeEventTranslator translator, IActorProxies actors, LicenzyMetrics metrics, TimeProvider clock, ILogger<BillingEventSubscriber> log) : ISubscriber
 {
     public string Topic => Topics.BillingEvents;
 
@@ -29,6 +32,7 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
         }
         catch (System.Text.Json.JsonException e)
         {
+            metrics.StripeEvent("unknown", "dead_lettered");
             return DeliveryResult.Drop($"the event cannot be read: {e.Message}");
         }
         return received is null ? DeliveryResult.Drop("the message is empty") : await ApplyAsync(received, cancellationToken);
@@ -40,12 +44,18 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
         Translation translation;
         try
         {
+            Activity.Current?.SetTag("licenzy.stripe.event_type", received.Type);
             // Signed by Stripe yet unreadable (an unpaired surrogate escape, a member twice): no retry mends that.
-            if (MalformedContent(received.Payload) is { } problem) return DeliveryResult.Drop($"the event's content is malformed: {problem}");
+            if (MalformedContent(received.Payload) is { } problem)
+            {
+                metrics.StripeEvent(received.Type, "dead_lettered");
+                return DeliveryResult.Drop($"the event's content is malformed: {problem}");
+            }
             translation = await translator.TranslateAsync(received, cancellationToken);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or StripePayloadException)
         {
+            metrics.StripeEvent("unknown", "dead_lettered");
             return DeliveryResult.Drop($"the event cannot be read: {e.Message}");
         }
 
@@ -53,17 +63,28 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
         {
             case Translation.Ignored ignored:
                 log.LogDebug("Ignored Stripe event {EventId}: {Why}", received.EventId, ignored.Why);
+                metrics.StripeEvent(received.Type, "ignored");
                 return DeliveryResult.Success;
             case Translation.NotYet notYet:
                 log.LogInformation("Stripe event {EventId} ({EventType}) for tenant {TenantId} waits: {Reason}",
                     received.EventId, received.Type, received.TenantId, notYet.Reason);
+                metrics.StripeEvent(received.Type, "waiting");
                 return DeliveryResult.Retry(notYet.Reason);
             case Translation.Unattributable unattributable:
                 log.LogWarning("Stripe event {EventId} ({EventType}) for tenant {TenantId} cannot be applied: {Reason}",
                     received.EventId, received.Type, received.TenantId, unattributable.Reason);
+                metrics.StripeEvent(received.Type, "dead_lettered");
                 return DeliveryResult.Drop(unattributable.Reason);
             case Translation.ForSubject forSubject:
-                await SubjectActor.For(actors, forSubject.Subject).ApplyAsync(new ApplyBillingEvent(forSubject.Event), cancellationToken);
+                using (var span = LicenzyTelemetry.Source.StartActivity("SubjectActor apply"))
+                {
+                    span?.SetTag("licenzy.stripe.event_type", received.Type);
+                    var applied = await SubjectActor.For(actors, forSubject.Subject).ApplyAsync(new ApplyBillingEvent(forSubject.Event), cancellationToken);
+                    span?.SetTag("licenzy.subject.changed", applied.Changed);
+                    span?.SetTag("licenzy.subject.version", applied.Version);
+                }
+                metrics.StripeEvent(received.Type, "applied");
+                metrics.StripeEventApplied(received.Type, clock.GetUtcNow() - forSubject.Event.OccurredAt);
                 return DeliveryResult.Success;
             default:
                 throw new InvalidOperationException($"unexpected translation {translation.GetType().Name}");

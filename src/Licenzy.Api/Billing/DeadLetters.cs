@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using System.Text.Json;
 using Licenzy.Domain;
 using Licenzy.Domain.Billing;
@@ -79,7 +80,7 @@ public sealed class DeadLetters(IStateStoreFactory stores)
 }
 
 /// <summary>Records what the billing-events subscriber gave up on, so operators can see it.</summary>
-public sealed class DeadLetterSubscriber(DeadLetters deadLetters, ILogger<DeadLetterSubscriber> log) : ISubscriber
+public sealed class DeadLetterSubscriber(DeadLetters deadLetters, LicenzyMetrics metrics, ILogger<DeadLetterSubscriber> log) : ISubscriber
 {
     public string Topic => Topics.BillingEventsDeadLetter;
 
@@ -91,6 +92,7 @@ public sealed class DeadLetterSubscriber(DeadLetters deadLetters, ILogger<DeadLe
         if (received is null) return DeliveryResult.Drop("the dead letter is empty");
         var reason = message.DeadLetterReason ?? "undeliverable";
         await deadLetters.RecordAsync(received, reason, cancellationToken);
+        metrics.DeadLettered(received.Type);
         log.LogWarning("Dead letter for tenant {TenantId} ({Mode}): event {EventId} ({EventType}): {Reason}",
             received.TenantId, received.Mode, received.EventId, received.Type, reason);
         return DeliveryResult.Success;

@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using Licenzy.Infrastructure.Http;
 using System.Text.Json;
 using Licenzy.Api.Http;
@@ -20,7 +21,7 @@ public static class UsageApi
     }
 
     private static async Task<IResult> Consume(
-        HttpRequest request, UsageQueue usage, CancellationToken ct)
+        HttpRequest request, UsageQueue usage, LicenzyMetrics metrics, CancellationToken ct)
     {
         var caller = request.HttpContext.Caller();
         var (body, subjectRef, error) = await RuntimeRequests.ReadAsync(request, ct);
@@ -38,6 +39,7 @@ public static class UsageApi
         var subject = new SubjectKey(caller.TenantId, caller.Mode, subjectRef!);
         var result = await usage.ConsumeAsync(subject, new ConsumeUnits(count, key, IdempotentResponse.HashOf(subjectRef, count.ToString())));
         if (result.KeyReused) return ApiError.IdempotencyKeyReused().ToResult();
+        metrics.Consumed(result.Replayed ? "replayed" : result.Response.Status == StatusCodes.Status200OK ? "consumed" : "insufficient_usage");
         return result.Response.ToResult(result.Replayed);
     }
 }

@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using System.Threading.Channels;
 
 namespace Licenzy.Api.Webhooks;
@@ -253,6 +254,8 @@ public sealed partial class WebhookDispatcher(IServiceProvider services, TimePro
         await Deliveries.TryRecordAsync(stored, outcome, ct);
         // Whatever the record says now (this outcome, or a manual retry that overtook it) decides what is next.
         var now = await Deliveries.GetAsync(deliveryKey, ct);
+        services.GetRequiredService<LicenzyMetrics>().OutboundDelivery(outcome.Delivered ? "delivered"
+            : now?.Value is { Status: WebhookDeliveryStatus.Pending } ? "retrying" : "failed");
         return now?.Value is { Status: WebhookDeliveryStatus.Pending, NextAttemptAt: { } next }
             ? new ScheduledDelivery(deliveryKey, delivery.EndpointId, next)
             : null;

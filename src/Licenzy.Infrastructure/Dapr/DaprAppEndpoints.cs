@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using System.Text.Json;
 using Dapr;
 using Dapr.AspNetCore;
@@ -80,6 +81,8 @@ public static class DaprAppEndpoints
             ? (await state.GetAsync<string>(reasonKey, ct))?.Value ?? "Dapr gave up delivering it (see the sidecar's log)"
             : null;
 
+        // Dapr carried the publisher's trace context to this request (CloudEvents traceparent); the span continues it.
+        using var span = LicenzyTelemetry.StartProcessing(topic, id, traceParent: null);
         DeliveryResult result;
         try
         {

@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Licenzy.Infrastructure.PubSub;
@@ -125,6 +126,8 @@ internal sealed partial class OutboxDispatcher(
                 return;
             }
 
+            using var span = LicenzyTelemetry.StartProcessing(message.Topic, message.MessageId, message.TraceParent);
+            span?.SetTag("messaging.delivery.attempt", message.Attempt);
             DeliveryResult result;
             try
             {
@@ -141,6 +144,7 @@ internal sealed partial class OutboxDispatcher(
                 result = DeliveryResult.Retry($"{exception.GetType().Name}: {exception.Message}");
             }
 
+            if (result.Status != DeliveryStatus.Success) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Reason);
             await SettleAsync(message, route, result);
         }
         catch (Exception exception)

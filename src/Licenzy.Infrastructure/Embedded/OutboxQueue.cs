@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -15,6 +16,7 @@ internal sealed record ClaimedMessage(
     string Data,
     int Attempt,
     string? DeadLetterReason,
+    string? TraceParent,
     string LeaseOwner,
     DateTimeOffset ClaimedAt,
     DateTimeOffset LeaseUntil);
@@ -34,7 +36,9 @@ internal sealed partial class OutboxQueue(
     /// <summary>Adds a message in its own transaction; returns once it is committed.</summary>
     public async Task PublishAsync(string topic, string messageId, string json, CancellationToken cancellationToken)
     {
-        await database.WriteAsync((transaction, token) => EnqueueAsync(transaction, topic, messageId, json, null, token),
+        // Read here: the write itself may run on the writer's thread, outside the caller's span.
+        var traceParent = LicenzyTelemetry.CurrentTraceParent();
+        await database.WriteAsync((transaction, token) => EnqueueAsync(transaction, topic, messageId, json, null, traceParent, token),
             cancellationToken);
         signal.Notify();
     }
@@ -43,10 +47,11 @@ internal sealed partial class OutboxQueue(
     public async Task<bool> TryStoreAndPublishAsync(string store, string key, string topic, string messageId, string json,
         CancellationToken cancellationToken)
     {
+        var traceParent = LicenzyTelemetry.CurrentTraceParent();
         var stored = await database.TryWriteAsync(async (transaction, token) =>
         {
             if (StateRows.TryInsert(transaction, store, key, Encoding.UTF8.GetBytes(json), null, clock.GetUtcNow().ToUnixTimeMilliseconds()) is null) return false;
-            await EnqueueAsync(transaction, topic, messageId, json, null, token);
+            await EnqueueAsync(transaction, topic, messageId, json, null, traceParent, token);
             return true;
         }, cancellationToken);
 
@@ -112,7 +117,7 @@ internal sealed partial class OutboxQueue(
                         WHERE {ClaimableWhere}
                         ORDER BY next_attempt_at, seq
                         LIMIT $limit)
-                    RETURNING seq, message_id, topic, data, attempts, dead_letter_reason;
+                    RETURNING seq, message_id, topic, data, attempts, dead_letter_reason, trace_parent;
                     """)
                 .With("$owner", owner)
                 .With("$lease_until", leaseUntil.ToUnixTimeMilliseconds())
@@ -132,6 +137,7 @@ internal sealed partial class OutboxQueue(
                     Data: reader.GetString(3),
                     Attempt: reader.GetInt32(4),
                     DeadLetterReason: reader.IsDBNull(5) ? null : reader.GetString(5),
+                    TraceParent: reader.IsDBNull(6) ? null : reader.GetString(6),
                     LeaseOwner: owner,
                     ClaimedAt: now,
                     LeaseUntil: leaseUntil));
@@ -195,6 +201,8 @@ internal sealed partial class OutboxQueue(
     /// </summary>
     public async Task<bool> DeadLetterAsync(ClaimedMessage message, string reason, string? deadLetterTopic)
     {
+        // The dead letter continues the trace of the delivery that gave up (or, failing that, the message's own).
+        var traceParent = LicenzyTelemetry.CurrentTraceParent() ?? message.TraceParent;
         var moved = await database.TryWriteAsync(async (transaction, token) =>
         {
             await using (var delete = transaction
@@ -206,7 +214,7 @@ internal sealed partial class OutboxQueue(
 
             if (deadLetterTopic is not null)
             {
-                await EnqueueAsync(transaction, deadLetterTopic, message.MessageId, message.Data, reason, token);
+                await EnqueueAsync(transaction, deadLetterTopic, message.MessageId, message.Data, reason, traceParent, token);
                 return true;
             }
 
@@ -240,16 +248,16 @@ internal sealed partial class OutboxQueue(
         }, CancellationToken.None);
 
     private async Task EnqueueAsync(SqliteTransaction transaction, string topic, string messageId, string json,
-        string? deadLetterReason, CancellationToken cancellationToken)
+        string? deadLetterReason, string? traceParent, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var command = transaction
             .Command("""
-                INSERT INTO outbox (message_id, topic, data, dead_letter_reason, attempts, next_attempt_at, created_at)
-                VALUES ($id, $topic, $data, $reason, 0, $now, $now);
+                INSERT INTO outbox (message_id, topic, data, dead_letter_reason, attempts, next_attempt_at, created_at, trace_parent)
+                VALUES ($id, $topic, $data, $reason, 0, $now, $now, $trace);
                 """)
             .With("$id", messageId).With("$topic", topic).With("$data", json)
-            .With("$reason", deadLetterReason).With("$now", now);
+            .With("$reason", deadLetterReason).With("$now", now).With("$trace", traceParent);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -480,6 +480,14 @@ internal static class SqliteSchema
                 await add.ExecuteNonQueryAsync(cancellationToken);
             }
         }
+        await using (var columns = transaction.Command("SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'trace_parent';"))
+        {
+            if (Convert.ToInt64(await columns.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                await using var add = transaction.Command("ALTER TABLE outbox ADD COLUMN trace_parent TEXT NULL;");
+                await add.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
         await using var index = transaction.Command(
             "CREATE INDEX IF NOT EXISTS state_expires_at ON state (expires_at) WHERE expires_at IS NOT NULL;");
         await index.ExecuteNonQueryAsync(cancellationToken);
@@ -506,7 +514,9 @@ internal static class SqliteSchema
             lease_owner        TEXT    NULL,
             lease_until        INTEGER NULL,
             last_error         TEXT    NULL,
-            created_at         INTEGER NOT NULL
+            created_at         INTEGER NOT NULL,
+            -- The W3C traceparent of the span that published the message: its delivery continues that trace.
+            trace_parent       TEXT    NULL
         );
         CREATE INDEX IF NOT EXISTS outbox_next_attempt ON outbox (next_attempt_at);
         -- Only the messages being delivered: whose owners a claim asks after (LeaseOwners).

@@ -1,3 +1,4 @@
+using Licenzy.Infrastructure.Telemetry;
 using Licenzy.Domain;
 using Licenzy.Domain.Billing;
 using Licenzy.Infrastructure;
@@ -32,7 +33,7 @@ public static class StripeWebhookApi
 
     private static async Task<Results<Ok<WebhookReceived>, ProblemHttpResult>> Receive(
         string tenant_id, string mode, HttpRequest request, WebhookSecrets secrets, IOutboxStore outbox,
-        TimeProvider clock, ILoggerFactory logs, CancellationToken ct)
+        TimeProvider clock, ILoggerFactory logs, LicenzyMetrics metrics, CancellationToken ct)
     {
         var log = logs.CreateLogger(typeof(StripeWebhookApi));
         if (!Modes.TryParse(mode, out var parsedMode)) return ApiError.InvalidMode().ToResult();
@@ -56,6 +57,7 @@ public static class StripeWebhookApi
         if (!check.IsValid)
         {
             log.LogWarning("Refused a webhook for tenant {TenantId} ({Mode}): {SignatureProblem}", tenant_id, parsedMode, check.Problem);
+            metrics.StripeWebhook(null, "refused");
             return new ApiError(400, "invalid_signature", "Invalid Stripe signature", check.Problem).ToResult();
         }
 
@@ -88,6 +90,7 @@ public static class StripeWebhookApi
         };
         var stored = await outbox.TryStoreAndPublishAsync(Components.EventStore, StateKeys.ReceivedEvent(tenant_id, parsedMode, stripeEvent.Id),
             received, Topics.BillingEvents, stripeEvent.Id, ct);
+        metrics.StripeWebhook(stripeEvent.Type, stored ? "queued" : "duplicate");
         log.LogInformation("Received Stripe event {EventId} ({EventType}) for tenant {TenantId} ({Mode}); duplicate: {Duplicate}",
             stripeEvent.Id, stripeEvent.Type, tenant_id, parsedMode, !stored);
         return TypedResults.Ok(new WebhookReceived(true, stripeEvent.Id, Duplicate: !stored));

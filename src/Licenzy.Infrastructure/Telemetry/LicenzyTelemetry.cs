@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Licenzy.Infrastructure.Http;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Licenzy.Infrastructure.Telemetry;
+
+/// <summary>
+/// Traces, metrics and logs over OpenTelemetry, exported with OTLP and configured the standard
+/// way (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>,
+/// <c>OTEL_SERVICE_NAME</c>, <c>OTEL_RESOURCE_ATTRIBUTES</c>, <c>OTEL_METRIC_EXPORT_INTERVAL</c>,
+/// ...). Off unless an OTLP endpoint is configured; <c>OTEL_SDK_DISABLED=true</c> turns it off
+/// again. Licenzy's own spans come from <see cref="Source"/>, its instruments from
+/// <see cref="LicenzyMetrics"/> (meter <see cref="Name"/>); when off, both cost a check each.
+/// </summary>
+public static class LicenzyTelemetry
+{
+    /// <summary>The name of Licenzy's activity source and meter.</summary>
+    public const string Name = "Licenzy";
+
+    public static readonly ActivitySource Source = new(Name, typeof(LicenzyTelemetry).Assembly.GetName().Version?.ToString());
+
+    private static readonly string[] EndpointKeys =
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    ];
+
+    private sealed class Marker;
+
+    /// <summary>True when an OTLP endpoint is configured and the SDK is not disabled.</summary>
+    public static bool IsOn(IConfiguration configuration) =>
+        !string.Equals(configuration["OTEL_SDK_DISABLED"], "true", StringComparison.OrdinalIgnoreCase)
+        && EndpointKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
+
+    /// <summary>Registers <see cref="LicenzyMetrics"/> always, and the OpenTelemetry SDK with its OTLP exporter when <see cref="IsOn"/>. Safe to repeat.</summary>
+    public static WebApplicationBuilder AddLicenzyTelemetry(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        if (services.Any(s => s.ServiceType == typeof(Marker))) return builder;
+        services.AddSingleton<Marker>();
+        services.AddMetrics();
+        services.TryAddSingleton<LicenzyMetrics>();
+        // Every log written inside a request or a delivery carries its trace and span ids (in the
+        // OTLP export, and in console scopes where IncludeScopes is on).
+        builder.Logging.Configure(options =>
+            options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        if (!IsOn(builder.Configuration)) return builder;
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(DefaultServiceName()))
+            .WithTracing(tracing => tracing
+                .AddSource(Name)
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
+                .AddHttpClientInstrumentation())
+            .WithMetrics(metrics => metrics
+                .AddMeter(Name)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation())
+            .WithLogging(_ => { }, options => options.IncludeScopes = true)
+            .UseOtlpExporter();
+        return builder;
+    }
+
+    /// <summary>licenzy-standalone, licenzy-api, licenzy-ingest: from the app that runs; OTEL_SERVICE_NAME overrides it.</summary>
+    private static string DefaultServiceName() =>
+        (Assembly.GetEntryAssembly()?.GetName().Name ?? Name).Replace('.', '-').ToLowerInvariant();
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments(HostDefaults.LivenessPath) || path.StartsWithSegments(HostDefaults.ReadinessPath);
+
+    /// <summary>
+    /// The span of one message taken from a topic: a consumer span whose parent is the context the
+    /// publisher carried in the message (W3C <c>traceparent</c>), so a Stripe event's trace goes
+    /// from the webhook request through the topic to the subject's write. Null when nothing listens.
+    /// </summary>
+    public static Activity? StartProcessing(string topic, string messageId, string? traceParent)
+    {
+        if (!Source.HasListeners()) return null;
+        ActivityContext.TryParse(traceParent, traceState: null, isRemote: true, out var parent);
+        var activity = Source.StartActivity($"{topic} process", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", topic);
+        activity?.SetTag("messaging.message.id", messageId);
+        return activity;
+    }
+
+    /// <summary>The W3C traceparent of the current span, to carry in a message published now; null outside any span.</summary>
+    public static string? CurrentTraceParent() =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+}
