@@ -36,6 +36,7 @@ public static class ApiApp
 
         services.AddSingleton<ReadCaches>();
         services.AddSingleton<ApiKeys>();
+        services.AddSingleton<ApiKeyUses>();
         services.AddSingleton<Tenants>();
         services.AddSingleton<StripeWebhookRegistration>();
         services.AddSingleton<ProductCatalog>();

@@ -6,7 +6,13 @@ namespace Licenzy.Domain;
 /// </summary>
 public static class StateKeys
 {
-    public static string Tenant(string tenantId) => $"tenant|{tenantId}";
+    public static string Tenant(string tenantId) => TenantPrefix + tenantId;
+
+    /// <summary>What every <see cref="Tenant"/> key starts with.</summary>
+    public const string TenantPrefix = "tenant|";
+
+    /// <summary>Every tenant, in the order made: one small document, as a deployment has few tenants.</summary>
+    public const string TenantList = "tenants";
 
     /// <summary>The entitlement tokens' signing keys: one ring for the deployment, as the key set is one.</summary>
     public const string TokenKeys = "tokenkeys";
@@ -39,6 +45,9 @@ public static class StateKeys
 
     public static string ApiKeys(string tenantId, Mode mode) => $"apikeys|{tenantId}|{mode.ToWire()}";
 
+    /// <summary>When each key of a tenant and mode was last used: apart from the keys, so that recording a use never races a revocation.</summary>
+    public static string ApiKeyUses(string tenantId, Mode mode) => $"apikeyuses|{tenantId}|{mode.ToWire()}";
+
     public static string Idempotency(string tenantId, Mode mode, string operation, string key) =>
         $"idempotency|{tenantId}|{mode.ToWire()}|{operation}|{key}";
 
@@ -54,6 +63,12 @@ public static class StateKeys
     public static string License(string tenantId, Mode mode, string licenseId) => $"license|{tenantId}|{mode.ToWire()}|{licenseId}";
 
     public static string DeadLetters(string tenantId, Mode mode) => $"deadletters|{tenantId}|{mode.ToWire()}";
+
+    /// <summary>
+    /// A dead-lettered event as received, kept beside the list so an operator can retry it: the Api
+    /// cannot read the event store, which is Ingest's alone.
+    /// </summary>
+    public static string DeadLetterEvent(string tenantId, Mode mode, string eventId) => $"deadletter|{tenantId}|{mode.ToWire()}|{eventId}";
 
     /// <summary>A received Stripe event, in the event store: written once per event id.</summary>
     public static string ReceivedEvent(string tenantId, Mode mode, string eventId) => $"event|{tenantId}|{mode.ToWire()}|{eventId}";

@@ -32,6 +32,8 @@ public abstract class RequestRuleTests(ILicenzyHost app)
             [new("secret_key", "\"sk_test_abcdefghijklmnopqrstuvwx\""), new("webhook_secret", "\"whsec_abcdefghijklmnopqrstuvwxyz012345\"")]),
         new("create product", HttpMethod.Post, true, t => $"{t.ModePath}/products",
             [new("code", "\"NEW_PACK\""), new("kind", "\"usage_pack\""), new("usage_units", "5"), new("stripe_price_id", "\"price_newpack\"")]),
+        new("update product", HttpMethod.Patch, true, t => $"{t.ModePath}/products/{TestTenant.Credits}",
+            [new("name", "\"Credits\""), new("grace_period_days", "3")]),
         new("issue api key", HttpMethod.Post, true, t => $"{t.ModePath}/api-keys", [new("name", "\"ci\"")]),
         new("create webhook endpoint", HttpMethod.Post, true, t => $"{t.ModePath}/webhook-endpoints",
             [new("url", "\"https://93.184.215.14/licenzy\""), new("events", "[\"license.created\"]")]),
@@ -149,6 +151,28 @@ public abstract class RequestRuleTests(ILicenzyHost app)
         Assert.Contains("UTF-8", detail);
         var entitlements = await tenant.EntitlementsAsync(Subject);
         Assert.Equal(50, entitlements.GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_dead_letter_retry_takes_no_body_but_one_sent_must_be_json_and_a_refused_one_changes_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        await tenant.DeliverAsync(Licenzy.Testing.StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(),
+            "cs_rule_" + tenant.TenantId, new Dictionary<string, string> { ["licenzy_subject"] = Subject, ["licenzy_product"] = "NOT_YET" }, "payment", "paid"));
+        await app.Deliveries.WaitAsync(Licenzy.Infrastructure.Topics.BillingEventsDeadLetter, eventId);
+        var path = $"{tenant.ModePath}/dead-letters/{eventId}/retry";
+        var before = await StoredState.SnapshotAsync(app);
+
+        var text = await tenant.Admin.PostAsync(path, Bytes("{}"u8.ToArray(), "text/plain"));
+        var broken = await tenant.Admin.PostAsync(path, Bytes("{\"a\":1,\"a\":2}"u8.ToArray(), "application/json"));
+        var huge = await tenant.Admin.PostAsync(path, Bytes(Encoding.UTF8.GetBytes($"{{\"a\":\"{new string('x', 70_000)}\"}}"), "application/json"));
+
+        await text.AssertProblemAsync(HttpStatusCode.UnsupportedMediaType, "unsupported_media_type");
+        await broken.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        await huge.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+        Assert.Equal(HttpStatusCode.Accepted, (await tenant.Admin.PostAsync(path, Bytes("{}"u8.ToArray(), "application/json"))).StatusCode);
     }
 
     [Fact]

@@ -296,12 +296,220 @@ public abstract class SetupApiTests(ILicenzyHost app)
     }
 
     [Fact]
+    public async Task Tenants_are_listed_with_id_name_and_creation_time_oldest_first()
+    {
+        var admin = app.AdminClient();
+        var first = await (await admin.PostAsJsonAsync("/v1/admin/tenants", new { name = "First & Co" })).OkJsonAsync(HttpStatusCode.Created);
+        var second = await (await admin.PostAsJsonAsync("/v1/admin/tenants", new { name = "Second" })).OkJsonAsync(HttpStatusCode.Created);
+
+        var listed = (await (await admin.GetAsync("/v1/admin/tenants")).OkJsonAsync()).GetProperty("tenants").EnumerateArray().ToList();
+
+        var ids = listed.Select(t => t.GetProperty("tenant_id").GetString()).ToList();
+        var (a, b) = (ids.IndexOf(first.GetProperty("tenant_id").GetString()), ids.IndexOf(second.GetProperty("tenant_id").GetString()));
+        Assert.True(a >= 0 && b > a, string.Join(", ", ids));
+        Assert.Equal("First & Co", listed[a].GetProperty("name").GetString());
+        Assert.Equal(app.Clock.GetUtcNow(), listed[a].GetProperty("created_at").GetDateTimeOffset());
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Keys_are_listed_with_a_hint_and_last_use_and_a_revoked_one_stays_listed_as_revoked()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var created = await (await tenant.Admin.PostAsJsonAsync($"{tenant.ModePath}/api-keys", new { name = "backend" })).OkJsonAsync(HttpStatusCode.Created);
+        var (id, key) = (created.GetProperty("id").GetString()!, created.GetProperty("key").GetString()!);
+        var usedAt = app.Clock.GetUtcNow();
+        Assert.Equal(HttpStatusCode.OK, (await app.RuntimeClient(key).PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
+        app.Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(HttpStatusCode.NoContent, (await tenant.Admin.DeleteAsync($"{tenant.ModePath}/api-keys/{id}")).StatusCode);
+
+        var response = await tenant.Admin.GetAsync($"{tenant.ModePath}/api-keys");
+
+        var body = await response.OkJsonAsync();
+        Assert.DoesNotContain(key, body.GetRawText());
+        Assert.DoesNotContain(tenant.ApiKey, body.GetRawText());
+        var keys = body.GetProperty("api_keys").EnumerateArray().ToList();
+        Assert.Equal(2, keys.Count);
+        var unused = keys[0];
+        Assert.Equal("test", unused.GetProperty("name").GetString());
+        Assert.Equal(tenant.ApiKey[^4..], unused.GetProperty("hint").GetString());
+        Assert.Equal(JsonValueKind.Null, unused.GetProperty("last_used_at").ValueKind);
+        Assert.Equal(JsonValueKind.Null, unused.GetProperty("revoked_at").ValueKind);
+        var revoked = keys[1];
+        Assert.Equal(id, revoked.GetProperty("id").GetString());
+        Assert.Equal("backend", revoked.GetProperty("name").GetString());
+        Assert.Equal("test", revoked.GetProperty("mode").GetString());
+        Assert.Equal(key[^4..], revoked.GetProperty("hint").GetString());
+        Assert.Equal(usedAt, revoked.GetProperty("created_at").GetDateTimeOffset());
+        Assert.True(revoked.GetProperty("last_used_at").ValueKind == JsonValueKind.String, body.GetRawText());
+        Assert.Equal(usedAt, revoked.GetProperty("last_used_at").GetDateTimeOffset());
+        Assert.Equal(usedAt.AddMinutes(5), revoked.GetProperty("revoked_at").GetDateTimeOffset());
+        await (await app.RuntimeClient(key).PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).AssertProblemAsync(HttpStatusCode.Unauthorized, "invalid_api_key");
+        var live = await (await tenant.Admin.GetAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/live/api-keys")).OkJsonAsync();
+        Assert.Empty(live.GetProperty("api_keys").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_product_is_updated_field_by_field_and_the_rest_is_kept()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+
+        var response = await tenant.Admin.PatchAsJsonAsync($"{tenant.ModePath}/products/{TestTenant.Subscription}",
+            new { name = "Pro", features = new[] { "export", "sso" }, grace_period_days = 30, payment_failure_grace_days = 3, issue_license = true });
+
+        var updated = await response.OkJsonAsync();
+        var listed = (await (await tenant.Admin.GetAsync($"{tenant.ModePath}/products")).OkJsonAsync()).GetProperty("products")[0];
+        foreach (var product in new[] { updated, listed })
+        {
+            Assert.Equal(TestTenant.Subscription, product.GetProperty("code").GetString());
+            Assert.Equal("subscription", product.GetProperty("kind").GetString());
+            Assert.Equal(tenant.PriceIds[TestTenant.Subscription], product.GetProperty("stripe_price_id").GetString());
+            Assert.Equal("Pro", product.GetProperty("name").GetString());
+            Assert.Equal(["export", "sso"], product.GetProperty("features").EnumerateArray().Select(f => f.GetString()));
+            Assert.Equal(30, product.GetProperty("grace_period_days").GetInt32());
+            Assert.Equal(3, product.GetProperty("payment_failure_grace_days").GetInt32());
+            Assert.True(product.GetProperty("issue_license").GetBoolean());
+            Assert.False(product.GetProperty("archived").GetBoolean());
+        }
+        var again = await (await tenant.Admin.PatchAsJsonAsync($"{tenant.ModePath}/products/{TestTenant.Subscription}", new { name = (string?)null })).OkJsonAsync();
+        Assert.Equal(JsonValueKind.Null, again.GetProperty("name").ValueKind);
+        Assert.Equal(30, again.GetProperty("grace_period_days").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("{\"grace_period_days\": 5}", "grace_period_days")]
+    [InlineData("{\"grace_period_days\": null}", "grace_period_days")]
+    [InlineData("{\"payment_failure_grace_days\": 31}", "payment_failure_grace_days")]
+    [InlineData("{\"payment_failure_grace_days\": -1}", "payment_failure_grace_days")]
+    [InlineData("{\"features\": \"export\"}", "features")]
+    [InlineData("{\"features\": [\"a b\"]}", "features")]
+    [InlineData("{\"features\": [\"x\", \"x\"]}", "features")]
+    [InlineData("{\"name\": \"   \"}", "name")]
+    [InlineData("{\"name\": 7}", "name")]
+    [InlineData("{\"issue_license\": \"yes\"}", "issue_license")]
+    [InlineData("{\"archived\": 1}", "archived")]
+    [InlineData("{\"archived\": null}", "archived")]
+    [InlineData("{\"kind\": \"time_pass\"}", "kind")]
+    [InlineData("{\"stripe_price_id\": \"price_other\"}", "stripe_price_id")]
+    [InlineData("{\"code\": \"OTHER\", \"name\": \"x\"}", "code")]
+    [InlineData("{\"usage_units\": 5}", "usage_units")]
+    public async Task An_invalid_product_update_names_the_field_and_changes_nothing(string body, string field)
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var before = await StoredState.SnapshotAsync(app);
+
+        var response = await tenant.Admin.PatchAsync($"{tenant.ModePath}/products/{TestTenant.Subscription}", Problems.Json(body));
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "invalid_request");
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+    }
+
+    [Fact]
+    public async Task Fixed_fields_sent_unchanged_are_accepted()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+
+        var response = await tenant.Admin.PatchAsJsonAsync($"{tenant.ModePath}/products/{TestTenant.Credits}",
+            new { code = TestTenant.Credits, kind = "usage_pack", usage_units = 50, stripe_price_id = tenant.PriceIds[TestTenant.Credits], name = "Credits" });
+
+        Assert.Equal("Credits", (await response.OkJsonAsync()).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Updating_an_unknown_product_is_not_found_and_changes_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var before = await StoredState.SnapshotAsync(app);
+
+        var unknown = await tenant.Admin.PatchAsJsonAsync($"{tenant.ModePath}/products/NOPE", new { name = "x" });
+        var otherMode = await tenant.Admin.PatchAsJsonAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/live/products/{TestTenant.Subscription}", new { archived = true });
+        var otherTenant = await tenant.Admin.PatchAsJsonAsync($"/v1/admin/tenants/ten_nobody/modes/test/products/{TestTenant.Subscription}", new { archived = true });
+
+        await unknown.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_product");
+        await otherMode.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_product");
+        await otherTenant.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_tenant");
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+    }
+
+    [Fact]
+    public async Task An_archived_product_cannot_be_bought_but_what_was_bought_keeps_working_and_its_events_still_apply()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("bought_before", TestTenant.DayPass);
+        var started = await tenant.StartCheckoutAsync("paying_now", TestTenant.DayPass);
+
+        var archived = await tenant.Admin.PatchAsJsonAsync($"{tenant.ModePath}/products/{TestTenant.DayPass}", new { archived = true });
+
+        Assert.True((await archived.OkJsonAsync()).GetProperty("archived").GetBoolean());
+        var checkout = await tenant.Runtime.PostAsJsonAsync("/v1/checkout/session", new { subject_ref = "new_buyer", product_code = TestTenant.DayPass });
+        await checkout.AssertProblemAsync(HttpStatusCode.Conflict, "product_archived");
+        Assert.True(await tenant.IsAllowedAsync("bought_before", "export"));
+        await tenant.DeliverAsync(StripeEvents.CheckoutSession("checkout.session.completed", tenant.NextEventId(), app.Clock.GetUtcNow(), started, "paid"));
+        Assert.True(await tenant.IsAllowedAsync("paying_now"));
+        Assert.False(await tenant.IsAllowedAsync("new_buyer"));
+
+        await tenant.Admin.PatchAsJsonAsync($"{tenant.ModePath}/products/{TestTenant.DayPass}", new { archived = false });
+        await tenant.StartCheckoutAsync("new_buyer", TestTenant.DayPass);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_is_applied_again_once_its_product_exists_and_leaves_the_list()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        var metadata = new Dictionary<string, string>
+        {
+            ["licenzy_tenant"] = tenant.TenantId, ["licenzy_mode"] = "test", ["licenzy_subject"] = "late_buyer", ["licenzy_product"] = "LATE_PACK",
+        };
+        await tenant.DeliverAsync(StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_late_" + tenant.TenantId,
+            metadata, "payment", "paid"));
+        await app.Deliveries.WaitAsync(Licenzy.Infrastructure.Topics.BillingEventsDeadLetter, eventId);
+        var path = $"{tenant.ModePath}/dead-letters/{eventId}/retry";
+
+        var early = await (await tenant.Admin.PostAsync(path, null)).OkJsonAsync(HttpStatusCode.Accepted);
+        Assert.False(early.GetProperty("applied").GetBoolean());
+        Assert.Contains("LATE_PACK", early.GetProperty("reason").GetString());
+        Assert.Equal([eventId], await DeadLetterIdsAsync(tenant));
+        Assert.False(await tenant.IsAllowedAsync("late_buyer"));
+
+        await tenant.DefineProductAsync(new { code = "LATE_PACK", kind = "usage_pack", usage_units = 10 }, "one_time");
+        var retried = await (await tenant.Admin.PostAsync(path, null)).OkJsonAsync(HttpStatusCode.Accepted);
+
+        Assert.True(retried.GetProperty("applied").GetBoolean());
+        Assert.Empty(await DeadLetterIdsAsync(tenant));
+        Assert.True(await tenant.IsAllowedAsync("late_buyer"));
+        Assert.Equal(10, (await tenant.EntitlementsAsync("late_buyer")).GetProperty("entitlements")[0].GetProperty("usage_remaining").GetInt64());
+        await (await tenant.Admin.PostAsync(path, null)).AssertProblemAsync(HttpStatusCode.NotFound, "unknown_dead_letter");
+    }
+
+    [Fact]
+    public async Task Retrying_an_unknown_dead_letter_is_not_found_and_changes_nothing()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var before = await StoredState.SnapshotAsync(app);
+
+        var unknown = await tenant.Admin.PostAsync($"{tenant.ModePath}/dead-letters/evt_nothing/retry", null);
+        var live = await tenant.Admin.PostAsync($"/v1/admin/tenants/{tenant.TenantId}/modes/live/dead-letters/evt_nothing/retry", null);
+        var noTenant = await tenant.Admin.PostAsync("/v1/admin/tenants/ten_nobody/modes/test/dead-letters/evt_nothing/retry", null);
+
+        await unknown.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_dead_letter");
+        await live.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_dead_letter");
+        await noTenant.AssertProblemAsync(HttpStatusCode.NotFound, "unknown_tenant");
+        StoredState.AssertNothingWritten(before, await StoredState.SnapshotAsync(app));
+    }
+
+    private static async Task<List<string?>> DeadLetterIdsAsync(TestTenant tenant) =>
+        [.. (await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).OkJsonAsync()).GetProperty("events").EnumerateArray()
+            .Select(e => e.GetProperty("event_id").GetString())];
+
+    [Fact]
     public async Task Unknown_routes_and_methods_answer_problem_json()
     {
         var client = app.AdminClient();
 
         await (await client.GetAsync("/v1/nothing-here")).AssertProblemAsync(HttpStatusCode.NotFound, "not_found");
-        await (await client.GetAsync("/v1/admin/tenants")).AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        await (await client.DeleteAsync("/v1/admin/tenants")).AssertProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
     }
 
     [Fact]
@@ -328,6 +536,52 @@ public sealed class SetupApiTestsOnEmbedded(LicenzyApp app) : SetupApiTests(app)
         Assert.Equal(["apikey|" + hash], await StoredState.EmbeddedKeysMentioningAsync(app, "apikey|" + hash));
         Assert.Empty(await StoredState.EmbeddedKeysMentioningAsync(app, key));
         Assert.Equal(HttpStatusCode.OK, (await app.RuntimeClient(key).PostAsJsonAsync("/v1/access/check", new { subject_ref = "u1" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Tenants_an_older_version_made_before_the_list_was_kept_are_listed_too()
+    {
+        var created = await (await app.AdminClient().PostAsJsonAsync("/v1/admin/tenants", new { name = "Made before lists" })).OkJsonAsync(HttpStatusCode.Created);
+        var tenantId = created.GetProperty("tenant_id").GetString();
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM state WHERE key = 'tenants';";
+            await command.ExecuteNonQueryAsync();
+        }
+        var later = await (await app.AdminClient().PostAsJsonAsync("/v1/admin/tenants", new { name = "Made after" })).OkJsonAsync(HttpStatusCode.Created);
+
+        var listed = (await (await app.AdminClient().GetAsync("/v1/admin/tenants")).OkJsonAsync()).GetProperty("tenants").EnumerateArray()
+            .Select(t => t.GetProperty("tenant_id").GetString()).ToList();
+
+        Assert.Contains(tenantId, listed);
+        Assert.True(listed.IndexOf(tenantId) < listed.IndexOf(later.GetProperty("tenant_id").GetString()), string.Join(", ", listed));
+        Assert.Equal(listed.Count, listed.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_dead_letter_listed_before_events_were_kept_beside_the_list_is_a_conflict_and_stays_listed()
+    {
+        var tenant = await TestTenant.CreateAsync(app);
+        var eventId = tenant.NextEventId();
+        await tenant.DeliverAsync(StripeEvents.CheckoutSession("checkout.session.completed", eventId, app.Clock.GetUtcNow(), "cs_old_" + tenant.TenantId,
+            new Dictionary<string, string> { ["licenzy_subject"] = "u1", ["licenzy_product"] = "GONE" }, "payment", "paid"));
+        await app.Deliveries.WaitAsync(Licenzy.Infrastructure.Topics.BillingEventsDeadLetter, eventId);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM state WHERE key = $key;";
+            command.Parameters.AddWithValue("$key", $"deadletter|{tenant.TenantId}|test|{eventId}");
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+
+        var response = await tenant.Admin.PostAsync($"{tenant.ModePath}/dead-letters/{eventId}/retry", null);
+
+        await response.AssertProblemAsync(HttpStatusCode.Conflict, "dead_letter_not_kept");
+        var letters = await (await tenant.Admin.GetAsync($"{tenant.ModePath}/dead-letters")).OkJsonAsync();
+        Assert.Equal(eventId, letters.GetProperty("events")[0].GetProperty("event_id").GetString());
     }
 
     [Fact]

@@ -26,11 +26,24 @@ public sealed class BillingEventSubscriber(
     public async Task<DeliveryResult> HandleAsync(Message message, CancellationToken cancellationToken)
     {
         ReceivedBillingEvent? received;
-        Translation translation;
         try
         {
             received = System.Text.Json.JsonSerializer.Deserialize<ReceivedBillingEvent>(message.Data, LicenzyJson.Options);
-            if (received is null) return DeliveryResult.Drop("the message is empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            metrics.StripeEvent("unknown", "dead_lettered");
+            return DeliveryResult.Drop($"the event cannot be read: {e.Message}");
+        }
+        return received is null ? DeliveryResult.Drop("the message is empty") : await ApplyAsync(received, cancellationToken);
+    }
+
+    /// <summary>Applies one received event: what the topic delivers, and what an operator retries from the dead letters.</summary>
+    public async Task<DeliveryResult> ApplyAsync(ReceivedBillingEvent received, CancellationToken cancellationToken)
+    {
+        Translation translation;
+        try
+        {
             Activity.Current?.SetTag("licenzy.stripe.event_type", received.Type);
             // Signed by Stripe yet unreadable (an unpaired surrogate escape, a member twice): no retry mends that.
             if (MalformedContent(received.Payload) is { } problem)

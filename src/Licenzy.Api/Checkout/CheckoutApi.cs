@@ -62,6 +62,8 @@ public static class CheckoutApi
         if (secretKey is null) return ApiError.StripeNotConnected(caller.Mode.ToWire()).ToResult();
         var product = await catalog.FindAsync(caller.TenantId, caller.Mode, productCode!, ct);
         if (product is null) return UnknownProduct(productCode!).ToResult();
+        if (product.Archived)
+            return new ApiError(409, "product_archived", "Product archived", $"The product '{product.Code}' is archived and no longer sold.").ToResult();
 
         // With a caller's key, the attempt id and Stripe's idempotency key follow from it, so a
         // retry that races the first request still reaches the same Stripe session.

@@ -31,10 +31,22 @@ public static class Callers
             var keys = http.RequestServices.GetRequiredService<ApiKeys>();
             var record = await keys.ResolveAsync(BearerTokens.SpanFrom(http.Request), http.RequestAborted);
             if (record is null) return ApiError.InvalidApiKey().ToResult();
-            http.Items[ItemKey] = new RuntimeCaller(record.TenantId, record.Mode, record.Id);
-            return await next(context);
+            var caller = new RuntimeCaller(record.TenantId, record.Mode, record.Id);
+            http.Items[ItemKey] = caller;
+            var result = await next(context);
+            // A request refused for what it sent changes nothing, its key's last use included.
+            if (!IsRefusal(result))
+                await http.RequestServices.GetRequiredService<ApiKeyUses>().RecordAsync(caller, http.RequestAborted);
+            return result;
         });
         return group;
+    }
+
+    /// <summary>A 4xx answer: the request was refused for what it sent.</summary>
+    private static bool IsRefusal(object? result)
+    {
+        while (result is INestedHttpResult nested) result = nested.Result;
+        return result is IStatusCodeHttpResult { StatusCode: >= 400 and < 500 };
     }
 
     /// <summary>Setup routes take the configured admin token and nothing else.</summary>

@@ -17,6 +17,8 @@ public static class RequestBodies
     public sealed record CreateProductRequest(
         string Code, string Kind, string StripePriceId, string? Name, IReadOnlyList<string>? Features, long? UsageUnits,
         int? DurationDays, int? GracePeriodDays, int? PaymentFailureGraceDays, bool? IssueLicense);
+    public sealed record UpdateProductRequest(
+        string? Name, IReadOnlyList<string>? Features, int? GracePeriodDays, int? PaymentFailureGraceDays, bool? IssueLicense, bool? Archived);
     public sealed record CreateApiKeyRequest(string? Name);
     public sealed record CreateWebhookEndpointRequest(string Url, IReadOnlyList<string>? Events);
 }

@@ -14,7 +14,11 @@ public sealed record ApiKeyRecord(string Id, string TenantId, Mode Mode, string?
 /// <summary>The keys of one tenant and mode, for listing and revoking by id.</summary>
 public sealed record ApiKeyList(List<ApiKeyListing> Keys);
 
-public sealed record ApiKeyListing(string Id, string? Name, string KeyHash, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+public sealed record ApiKeyListing(string Id, string? Name, string KeyHash, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
+{
+    /// <summary>The key's last characters, kept at creation so an operator can tell keys apart; null for keys made before hints were kept.</summary>
+    public string? Hint { get; init; }
+}
 
 /// <summary>A created key: <see cref="Key"/> is shown this once.</summary>
 public sealed record CreatedApiKey(string Id, string Key, Mode Mode, string? Name, DateTimeOffset CreatedAt);
@@ -31,6 +35,9 @@ public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimePr
     private const int KeyLength = 8 + RandomLength;
     private const int HashLength = 2 * SHA256.HashSizeInBytes;
 
+    /// <summary>How much of a key its listing shows: 4 of 32 random characters leave 28 (over 160 bits) unknown.</summary>
+    public const int HintLength = 4;
+
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
     public async Task<CreatedApiKey> CreateAsync(string tenantId, Mode mode, string? name, CancellationToken ct)
@@ -44,7 +51,7 @@ public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimePr
         while (true)
         {
             var list = await _state.GetAsync<ApiKeyList>(StateKeys.ApiKeys(tenantId, mode), ct);
-            var keys = new List<ApiKeyListing>(list?.Value.Keys ?? []) { new(id, name, hash, now, null) };
+            var keys = new List<ApiKeyListing>(list?.Value.Keys ?? []) { new(id, name, hash, now, null) { Hint = key[^HintLength..] } };
             var written = await _state.TryTransactAsync(
             [
                 new StateOperation.Upsert(StateKeys.ApiKeyByHash(hash), record, MustNotExist: true),
@@ -53,6 +60,10 @@ public sealed class ApiKeys(IStateStoreFactory stores, ReadCaches caches, TimePr
             if (written) return new CreatedApiKey(id, key, mode, name, now);
         }
     }
+
+    /// <summary>Every key of the tenant and mode, revoked ones included, oldest first.</summary>
+    public async Task<IReadOnlyList<ApiKeyListing>> ListAsync(string tenantId, Mode mode, CancellationToken ct) =>
+        (await _state.GetAsync<ApiKeyList>(StateKeys.ApiKeys(tenantId, mode), ct))?.Value.Keys ?? [];
 
     /// <summary>Revokes a key by id; it stops working at once. False when there is no such live key.</summary>
     public async Task<bool> RevokeAsync(string tenantId, Mode mode, string id, CancellationToken ct)

@@ -31,4 +31,23 @@ public sealed class ProductCatalog(IStateStoreFactory stores)
             if (written) return true;
         }
     }
+
+    /// <summary>
+    /// Replaces the product <paramref name="code"/> with what <paramref name="change"/> makes of it
+    /// (ETag-checked, so a concurrent change is not lost); null when there is no such product.
+    /// </summary>
+    public async Task<Product?> TryUpdateAsync(string tenantId, Mode mode, string code, Func<Product, Product> change, CancellationToken ct)
+    {
+        while (true)
+        {
+            var current = await _state.GetAsync<ProductList>(StateKeys.Products(tenantId, mode), ct);
+            var index = current?.Value.Products.FindIndex(p => p.Code == code) ?? -1;
+            if (index < 0) return null;
+            var before = current!.Value.Products[index];
+            var after = change(before);
+            if (after == before) return before;
+            var products = new List<Product>(current.Value.Products) { [index] = after };
+            if (await _state.TrySaveAsync(StateKeys.Products(tenantId, mode), new ProductList(products), current.ETag, ct)) return after;
+        }
+    }
 }

@@ -14,13 +14,40 @@ public sealed class Tenants(IStateStoreFactory stores, IDataProtectionProvider p
     private readonly IStateStore _state = stores.Get(Components.StateStore);
     private readonly IDataProtector _protector = protection.CreateProtector(StripeConnection.ProtectionPurpose);
 
+    /// <summary>Makes a tenant and adds it to the list in one transaction, so the list never misses one.</summary>
     public async Task<Tenant> CreateAsync(string name, CancellationToken ct)
     {
         while (true)
         {
             var tenant = new Tenant("ten_" + RandomNumberGenerator.GetString(Alphabet, 16), name, clock.GetUtcNow());
-            if (await _state.TrySaveAsync(StateKeys.Tenant(tenant.TenantId), tenant, etag: null, ct)) return tenant;
+            var list = await _state.GetAsync<TenantList>(StateKeys.TenantList, ct);
+            var written = await _state.TryTransactAsync(
+            [
+                new StateOperation.Upsert(StateKeys.Tenant(tenant.TenantId), tenant, MustNotExist: true),
+                new StateOperation.Upsert(StateKeys.TenantList, new TenantList([.. list?.Value.Tenants ?? [], tenant]), list?.ETag,
+                    MustNotExist: list is null),
+            ], ct);
+            if (written) return tenant;
         }
+    }
+
+    /// <summary>
+    /// Every tenant, oldest first. The list holds those made since it was kept; a store that can be
+    /// scanned (the embedded one) also yields those an older version made before it.
+    /// </summary>
+    public async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken ct)
+    {
+        var listed = (await _state.GetAsync<TenantList>(StateKeys.TenantList, ct))?.Value.Tenants ?? [];
+        if (_state is not IStateScanner scanner) return listed;
+        var inList = listed.Select(t => t.TenantId).ToHashSet(StringComparer.Ordinal);
+        var older = new List<Tenant>();
+        await foreach (var page in scanner.ScanAsync(StateKeys.TenantPrefix, 500, ct))
+            foreach (var (_, json) in page)
+            {
+                var tenant = System.Text.Json.JsonSerializer.Deserialize<Tenant>(json, LicenzyJson.Options)!;
+                if (!inList.Contains(tenant.TenantId)) older.Add(tenant);
+            }
+        return [.. older.OrderBy(t => t.CreatedAt), .. listed];
     }
 
     public async Task<bool> ExistsAsync(string tenantId, CancellationToken ct) =>
@@ -76,6 +103,9 @@ public sealed class Tenants(IStateStoreFactory stores, IDataProtectionProvider p
         return connection is null ? null : _protector.Unprotect(connection.Value.ProtectedSecretKey);
     }
 }
+
+/// <summary>The tenants of the deployment, as stored.</summary>
+public sealed record TenantList(List<Tenant> Tenants);
 
 /// <summary>A Stripe webhook endpoint Licenzy made for a tenant and mode, with the signing secret Stripe gave when it was made.</summary>
 public sealed record RegisteredWebhookEndpoint(string Id, string WebhookSecret);

@@ -31,6 +31,9 @@ public sealed record Product
     public int PaymentFailureGraceDays { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>No longer sold: checkout refuses it, while what was bought of it keeps working and its events still apply.</summary>
+    public bool Archived { get; init; }
 }
 
 public static class ProductKinds
