@@ -1,3 +1,4 @@
+using Licenzy.Portal;
 using Licenzy.Infrastructure.Telemetry;
 using Licenzy.Api.Access;
 using Licenzy.Api.Billing;
@@ -29,12 +30,14 @@ public static class ApiApp
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
         services.AddLicenzyHostDefaults();
         builder.AddLicenzyTelemetry();
+        builder.AddLicenzyPortal();
         services.AddLicenzyOpenApi();
         services.AddLicenzyComponents(builder.Configuration);
         services.AddLicenzySecrets(builder.Configuration);
         services.AddLicenzyStripe(builder.Configuration);
 
         services.AddSingleton<ReadCaches>();
+        services.AddSingleton<ISubjectView, PortalSubjectView>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<ApiKeyUses>();
         services.AddSingleton<Tenants>();
@@ -75,6 +78,7 @@ public static class ApiApp
         runtime.MapTokensApi();
         app.MapJwks();
         app.MapSetupApi();
+        app.MapLicenzyPortal();
         return app;
     }
 }

@@ -93,7 +93,7 @@ public static class AccessApi
             (state?.Entitlements ?? []).Select(e => Describe(e, now)).ToList()));
     }
 
-    private static EntitlementResponse Describe(Entitlement e, DateTimeOffset now)
+    internal static EntitlementResponse Describe(Entitlement e, DateTimeOffset now)
     {
         var at = e.Evaluate(now);
         return new EntitlementResponse(e.Id, e.ProductCode, Wire.Of(e.Kind), Wire.Of(at.Status), at.Available, Wire.Of(at.Reason),
