@@ -84,6 +84,12 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         await page.GetByLabel("Name of a new key").FillAsync("backend");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create API key" }).ClickAsync();
         var apiKey = (await page.Locator("#new-key").TextContentAsync())!.Trim();
+
+        // The tenant's app hears of changes: the sandbox's receiver stands in for it.
+        await page.GetByLabel("Endpoint URL").FillAsync(new Uri(_licenzy.BaseUrl, "/sandbox/receiver").AbsoluteUri);
+        await page.GetByLabel("Events").FillAsync("entitlements.updated");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add endpoint" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#new-secret")).ToContainTextAsync("whsec_");
         await ShotAsync(page, "03-tenant-set-up");
 
         // The backend, with the key the portal showed: a checkout, paid in the sandbox's page.
@@ -94,7 +100,16 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         await page.WaitForURLAsync("**/complete");
         Assert.True(await EventuallyAllowedAsync(runtime), $"access was not allowed within {AccessWait.TotalSeconds} s:\n{_licenzy.Output}");
 
-        await page.GotoAsync(tenantPage);
+        // The purchase's entitlements.updated reached the endpoint: the deliveries table says so.
+        var delivered = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "entitlements.updated" }).Filter(new() { HasText = "delivered" });
+        using (var deadline = new CancellationTokenSource(AccessWait))
+        using (var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200)))
+        {
+            await page.GotoAsync(tenantPage);
+            while (await delivered.CountAsync() == 0 && !deadline.IsCancellationRequested && await poll.WaitForNextTickAsync(CancellationToken.None))
+                await page.GotoAsync(tenantPage);
+        }
+        await Assertions.Expect(delivered.First).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "never" })).Not.ToBeVisibleAsync(); // the key was used
         await page.GetByLabel("Subject ref").FillAsync("portal_user");
         await page.GetByRole(AriaRole.Button, new() { Name = "Show the subject" }).ClickAsync();
