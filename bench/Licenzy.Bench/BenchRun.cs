@@ -37,7 +37,7 @@ public sealed partial class BenchRun : IAsyncDisposable
     }
 
     /// <summary>The names `--only` takes, in the order they run.</summary>
-    public static readonly string[] Scenarios = ["access", "validate", "token", "client", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "outbound", "million"];
+    public static readonly string[] Scenarios = ["access", "validate", "token", "client", "customer-access", "webhook-allowed", "ingest", "consume", "consume-hot", "outbound", "million", "portal"];
 
     private string[] Subjects { get; set; } = [];
 
@@ -114,6 +114,7 @@ public sealed partial class BenchRun : IAsyncDisposable
         if (_settings.Runs("consume-hot")) await ConsumeHotSubjectAsync();
         if (_settings.Runs("outbound")) await OutboundWebhooksAsync();
         if (_settings.MillionSubjects > 0 && _settings.Runs("million")) await MillionSubjectsAsync();
+        if (_settings.Runs("portal")) await PortalAsync();
         await BaselineAsync("again");
         _report.ApplyBaseline(_bareThroughput);
         if (Telemetry)

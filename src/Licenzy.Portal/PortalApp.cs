@@ -48,7 +48,11 @@ public static class PortalApp
             options.Cookie.Name = "licenzy_portal_antiforgery";
             options.Cookie.Path = PathBase;
             options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.SecurePolicy = secure;
+            // As the request came: antiforgery refuses to work at all over plain HTTP with an
+            // "always secure" cookie, and behind a proxy that ends TLS the app sees plain HTTP
+            // unless forwarded headers are on (docs/deploy.md). The token alone proves nothing
+            // without the session cookie, which is always Secure outside Development.
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddHttpClient(HttpClientName);
         services.AddScoped<SetupClient>();
