@@ -51,7 +51,7 @@ public sealed class BillingEventSubscriber(StripeEventTranslator translator, IAc
                     received.EventId, received.Type, received.TenantId, unattributable.Reason);
                 return DeliveryResult.Drop(unattributable.Reason);
             case Translation.ForSubject forSubject:
-                await SubjectActor.For(actors, forSubject.Subject).ApplyAsync(new ApplyBillingEvent(forSubject.Event), cancellationToken);
+                await SubjectActor.For(actors, forSubject.Subject).ApplyAsync(new ApplyBillingEvent(forSubject.Event, received.Type), cancellationToken);
                 return DeliveryResult.Success;
             default:
                 throw new InvalidOperationException($"unexpected translation {translation.GetType().Name}");

@@ -31,6 +31,7 @@ public static class SetupApi
         mode.MapDelete("/api-keys/{id}", RevokeApiKey);
         mode.MapGet("/dead-letters", ListDeadLetters);
         mode.MapWebhookSetupApi();
+        mode.MapSubjectHistoryApi();
         return app;
     }
 

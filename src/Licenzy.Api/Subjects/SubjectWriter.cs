@@ -40,7 +40,11 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
 
             // Not kept either when written: billing events come a few times in a subject's life, and
             // keeping every buyer's document made memory grow with the number of buyers.
-            var writes = new List<StateOperation> { Document(subject, state, stored) };
+            var writes = new List<StateOperation>
+            {
+                SubjectHistory.Record(subject, state, SubjectHistory.ForBillingEvent(state, request.Event, request.Type, now)),
+                Document(subject, state, stored),
+            };
             var issued = IssueLicenseKeys(subject, state, writes);
             var messages = await TellAsync(subject, state, licensesBefore, noticedBefore, issued, now, writes, ct);
             if (await TryWriteAsync(subject, writes, state, keep: false, ct))
@@ -90,6 +94,8 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
                 var outcome = UsageLedger.Consume(state, request.Units, now);
                 var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
                 writes.Add(response.RecordAs(idempotencyKey, earlier));
+                // Each spend is its own change, with its own version, even when a batch writes several at once.
+                if (outcome.Consumed) writes.Add(SubjectHistory.Record(subject, state, SubjectHistory.ForConsume(state, outcome.Units, outcome.Remaining, now)));
                 answered[idempotencyKey] = response;
                 results.Add(new ConsumeResult(response, Replayed: false, KeyReused: false));
                 consumed |= outcome.Consumed;

@@ -17,6 +17,13 @@ public sealed class SubjectState
     /// <summary>Grows by one with every change to entitlements or usage; never goes back.</summary>
     public long Version { get; set; }
 
+    /// <summary>
+    /// The version whose change is the first one kept in the subject's history (its entries live
+    /// under keys of their own, one per version from here on); 0 until a change is recorded. A
+    /// document written before history was kept starts it at its next change.
+    /// </summary>
+    public long HistoryFrom { get; set; }
+
     public List<Entitlement> Entitlements { get; set; } = [];
 
     /// <summary>License keys provisioned for purchases of license-issuing products, in id order.</summary>
