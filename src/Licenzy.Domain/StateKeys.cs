@@ -32,13 +32,13 @@ public static class StateKeys
     }
 
     /// <summary>
-    /// One entry of a subject's history: the change that made <paramref name="version"/> of its
-    /// document. Every change grows the version by one, so an entry's key is known from the version
-    /// alone: the writer adds it without reading anything, and a reader finds any page at once.
-    /// The version comes after the last '|', so a subject_ref holding '|' cannot make two keys meet.
+    /// One full page of a subject's history: page <paramref name="page"/> holds the changes that
+    /// made versions <c>HistoryFrom + page * size</c> onwards, so the writer knows which page it
+    /// fills and a reader finds any version's page at once. The page number comes after the last
+    /// '|', so a subject_ref holding '|' cannot make two keys meet.
     /// </summary>
-    public static string SubjectHistory(string tenantId, Mode mode, string subjectRef, long version) =>
-        $"history|{tenantId}|{mode.ToWire()}|{subjectRef}|{version}";
+    public static string SubjectHistoryPage(string tenantId, Mode mode, string subjectRef, long page) =>
+        $"history|{tenantId}|{mode.ToWire()}|{subjectRef}|{page}";
 
     /// <summary>An API key record, found by the hash of the key: the key itself is never stored.</summary>
     public static string ApiKeyByHash(string keyHash) => ApiKeyByHashPrefix + keyHash;

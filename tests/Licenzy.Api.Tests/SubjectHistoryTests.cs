@@ -110,21 +110,22 @@ public abstract class SubjectHistoryTests(ILicenzyHost app)
     }
 
     [Fact]
-    public async Task A_long_history_is_read_a_page_at_a_time_across_the_page_boundaries()
+    public async Task A_long_history_is_read_a_page_at_a_time_across_the_stored_pages_boundaries()
     {
+        // 41 changes: two full stored pages of 16 and 9 changes still in the document.
         var tenant = await TestTenant.CreateAsync(app);
         await tenant.BuyAsync("user_1", TestTenant.Credits);
-        for (var i = 1; i <= 6; i++) await (await tenant.Runtime.SendAsync(Consume("user_1", i, $"c{i}"))).OkJsonAsync();
+        for (var i = 1; i <= 40; i++) await (await tenant.Runtime.SendAsync(Consume("user_1", 1, $"c{i}"))).OkJsonAsync();
 
         var versions = new List<long>();
-        var query = "?limit=3";
+        var query = "?limit=7";
         var pages = 0;
         while (true)
         {
             var page = await HistoryAsync(tenant, "user_1", query);
             pages++;
             var events = Events(page);
-            Assert.InRange(events.Count, 1, 3);
+            Assert.InRange(events.Count, 1, 7);
             versions.AddRange(events.Select(e => e.GetProperty("version").GetInt64()));
             if (!page.GetProperty("has_more").GetBoolean())
             {
@@ -132,18 +133,24 @@ public abstract class SubjectHistoryTests(ILicenzyHost app)
                 break;
             }
             Assert.Equal(events[^1].GetProperty("version").GetInt64(), page.GetProperty("next_after_version").GetInt64());
-            query = $"?limit=3&after_version={page.GetProperty("next_after_version").GetInt64()}";
+            query = $"?limit=7&after_version={page.GetProperty("next_after_version").GetInt64()}";
         }
 
-        Assert.Equal(3, pages);
-        Assert.Equal(Enumerable.Range(1, 7).Select(v => (long)v), versions);
+        Assert.Equal(6, pages);
+        Assert.Equal(Enumerable.Range(1, 41).Select(v => (long)v), versions);
         var whole = await HistoryAsync(tenant, "user_1");
-        Assert.Equal(7, Events(whole).Count);
+        Assert.Equal(versions, Events(whole).Select(e => e.GetProperty("version").GetInt64()));
         Assert.False(whole.GetProperty("has_more").GetBoolean());
-        var middle = Events(await HistoryAsync(tenant, "user_1", "?after_version=4&limit=2"));
-        Assert.Equal([5L, 6L], middle.Select(e => e.GetProperty("version").GetInt64()));
-        Assert.Equal("usage.consumed: 4 units consumed, 40 left", middle[0].GetProperty("summary").GetString());
-        Assert.Empty(Events(await HistoryAsync(tenant, "user_1", "?after_version=7")));
+        foreach (var (after, limit) in new[] { (14, 5), (30, 6), (0, 1), (16, 1), (32, 1), (40, 3) })
+        {
+            var part = Events(await HistoryAsync(tenant, "user_1", $"?after_version={after}&limit={limit}"));
+            Assert.Equal(Enumerable.Range(after + 1, Math.Min(limit, 41 - after)).Select(v => (long)v), part.Select(e => e.GetProperty("version").GetInt64()));
+        }
+        var crossing = Events(await HistoryAsync(tenant, "user_1", "?after_version=15&limit=2"));
+        Assert.Equal(["usage.consumed: 1 unit consumed, 35 left", "usage.consumed: 1 unit consumed, 34 left"],
+            crossing.Select(e => e.GetProperty("summary").GetString()));
+        Assert.Empty(Events(await HistoryAsync(tenant, "user_1", "?after_version=41")));
+        Assert.Empty(Events(await HistoryAsync(tenant, "user_1", "?after_version=1000")));
     }
 
     [Fact]
@@ -210,18 +217,18 @@ public abstract class SubjectHistoryTests(ILicenzyHost app)
     }
 
     [Fact]
-    public async Task Each_entry_is_stored_under_its_own_key_and_the_subject_document_holds_no_list_of_them()
+    public async Task Full_pages_leave_the_document_for_keys_of_their_own_and_the_document_keeps_less_than_a_page()
     {
         var tenant = await TestTenant.CreateAsync(app);
         await tenant.BuyAsync("user_1", TestTenant.Credits);
-        for (var i = 0; i < 5; i++) await (await tenant.Runtime.SendAsync(Consume("user_1", 1, $"k{i}"))).OkJsonAsync();
+        for (var i = 0; i < 40; i++) await (await tenant.Runtime.SendAsync(Consume("user_1", 1, $"k{i}"))).OkJsonAsync();
 
         var prefix = $"history|{tenant.TenantId}|test|user_1|";
-        var keys = await HistoryKeysAsync(app, prefix);
-        Assert.Equal(Enumerable.Range(1, 6).Select(v => prefix + v).Order(StringComparer.Ordinal), keys.Order(StringComparer.Ordinal));
-        var document = await DocumentJsonAsync(app, tenant, "user_1");
-        Assert.DoesNotContain("usage.consumed", document);
-        Assert.Contains("\"history_from\":1", document);
+        Assert.Equal([prefix + 0, prefix + 1], (await HistoryKeysAsync(app, prefix)).Order(StringComparer.Ordinal));
+        using var document = JsonDocument.Parse(await DocumentJsonAsync(app, tenant, "user_1"));
+        Assert.Equal(1, document.RootElement.GetProperty("history_from").GetInt64());
+        Assert.Equal(Enumerable.Range(33, 9).Select(v => (long)v),
+            document.RootElement.GetProperty("history_page").EnumerateArray().Select(change => change.GetProperty("version").GetInt64()));
     }
 
     /// <summary>The keys of the stored history entries that start with <paramref name="prefix"/>, on either binding.</summary>
@@ -269,8 +276,7 @@ public sealed class SubjectHistoryTestsOnDapr(DaprLicenzyApp app) : SubjectHisto
         {
             app.Sidecar.FailTransactions = false;
         }
-        var prefix = $"history|{tenant.TenantId}|test|user_1|";
-        Assert.Equal([prefix + 1], await HistoryKeysAsync(app, prefix));
+        Assert.Equal([1L], Events(await HistoryAsync(tenant, "user_1")).Select(e => e.GetProperty("version").GetInt64()));
 
         await (await tenant.Runtime.SendAsync(Consume("user_1", 1, "down"))).OkJsonAsync();
         Assert.Equal([1L, 2L], Events(await HistoryAsync(tenant, "user_1")).Select(e => e.GetProperty("version").GetInt64()));
@@ -303,19 +309,20 @@ public sealed class SubjectHistoryReplicaTests : IAsyncLifetime
         var runtime = other.Client(tenant.ApiKey);
 
         host.Gate.Arm(subject.StateKey, afterCommit);
-        var first = Enumerable.Range(0, 10).Select(i => runtime.SendAsync(SubjectHistoryTests.Consume("user_1", 1, $"k{i}"))).ToList();
+        // Enough spends that one write fills the document's page and moves it to a key of its own.
+        var first = Enumerable.Range(0, 30).Select(i => runtime.SendAsync(SubjectHistoryTests.Consume("user_1", 1, $"k{i}"))).ToList();
         await host.Gate.Reached.WaitAsync(TimeSpan.FromSeconds(30));
         await _cluster.StopAsync(host);
         var answered = await Task.WhenAll(first);
-        foreach (var i in Enumerable.Range(0, 10).Where(i => answered[i].StatusCode != HttpStatusCode.OK))
+        foreach (var i in Enumerable.Range(0, 30).Where(i => answered[i].StatusCode != HttpStatusCode.OK))
             await (await runtime.SendAsync(SubjectHistoryTests.Consume("user_1", 1, $"k{i}"))).OkJsonAsync();
 
-        var version = (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64();
-        Assert.Equal(11, version);
+        Assert.Equal(31, (await tenant.EntitlementsAsync("user_1")).GetProperty("version").GetInt64());
         var events = SubjectHistoryTests.Events(await SubjectHistoryTests.HistoryAsync(tenant, "user_1"));
-        Assert.Equal(Enumerable.Range(1, 11).Select(v => (long)v), events.Select(e => e.GetProperty("version").GetInt64()));
-        // No entry of a change that never committed is left beyond the document's version.
+        Assert.Equal(Enumerable.Range(1, 31).Select(v => (long)v), events.Select(e => e.GetProperty("version").GetInt64()));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"usage.consumed: 1 unit consumed, {49 - i} left"),
+            events.Skip(1).Select(e => e.GetProperty("summary").GetString()));
         var prefix = $"history|{tenant.TenantId}|test|user_1|";
-        Assert.Equal(11, (await SubjectHistoryTests.HistoryKeysAsync(_cluster, prefix)).Count);
+        Assert.Equal([prefix + 0], await SubjectHistoryTests.HistoryKeysAsync(_cluster, prefix));
     }
 }

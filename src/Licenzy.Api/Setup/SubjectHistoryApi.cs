@@ -29,7 +29,7 @@ public static class SubjectHistoryApi
         if (RuntimeRequests.CheckPathSubject(subject_ref) is { } invalid) return invalid.ToResult();
         var errors = new Dictionary<string, string[]>();
         var after = QueryNumber(request, "after_version", 0, long.MaxValue, 0, errors);
-        var limit = QueryNumber(request, "limit", 1, SubjectHistory.MaxPageSize, SubjectHistory.DefaultPageSize, errors);
+        var limit = QueryNumber(request, "limit", 1, SubjectHistory.MaxLimit, SubjectHistory.DefaultLimit, errors);
         if (errors.Count > 0)
             return ApiError.InvalidRequest(string.Join(" ", errors.Select(error => $"{error.Key} {error.Value[0]}.")), errors).ToResult();
 

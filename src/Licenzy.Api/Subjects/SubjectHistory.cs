@@ -14,7 +14,7 @@ namespace Licenzy.Api.Subjects;
 /// <summary>
 /// One change to a subject, as its history tells it (API.md): when it was applied, the version of
 /// the document it made, where it came from, what kind of change it was, the Stripe event id where
-/// there is one, and one line for people. Stored as it is shown.
+/// there is one, and one line for people. Stored more briefly, as a <see cref="SubjectChange"/>.
 /// </summary>
 public sealed record HistoryEntry(DateTimeOffset At, long Version, string Source, string Type, string? EventId, string Summary);
 
@@ -35,46 +35,65 @@ public static class HistorySources
 }
 
 /// <summary>
-/// A subject's history (decision 019): one entry per change, each under a key of its own named by
-/// the version it made (<see cref="StateKeys.SubjectHistory"/>), written by the subject's writer in
-/// the transaction of the change. A write adds one small insert and reads nothing; a read takes a
-/// page of versions, so neither grows with the length of the history.
+/// A subject's history (decision 019), written by the subject's writer in the transaction of each
+/// change. The current page of changes rides in the subject's document (at most
+/// <see cref="PageSize"/> small records); when it is full it moves, in that same transaction, to a
+/// key of its own named by its page number. A write so reads nothing and writes one more row only
+/// once a page; a read takes the pages its versions fall in, so neither grows with the history.
 /// </summary>
 public sealed class SubjectHistory(IStateStoreFactory stores, SubjectReader readers)
 {
-    public const int DefaultPageSize = 100;
-    public const int MaxPageSize = 500;
+    /// <summary>Changes per page: a document carries fewer than this many.</summary>
+    public const int PageSize = 16;
 
-    /// <summary>How many entries of a page are read from the store at once.</summary>
-    private const int ReadsAtOnce = 16;
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 500;
+
+    /// <summary>How many pages a read fetches from the store at once.</summary>
+    private const int ReadsAtOnce = 8;
 
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
     /// <summary>
-    /// The write that records <paramref name="entry"/>, made by the change that brought
-    /// <paramref name="state"/> to <c>entry.Version</c>: add it to that change's transaction, before
-    /// the document is serialised (it may mark where the history starts).
+    /// Records <paramref name="change"/>, the change that brought <paramref name="state"/> to its
+    /// version, on the document's current page; when that fills the page, returns the write that
+    /// keeps the page under its own key: add it to the change's transaction. Call before the
+    /// document is serialised.
     /// </summary>
-    public static StateOperation Record(SubjectKey subject, SubjectState state, HistoryEntry entry)
+    public static StateOperation? Record(SubjectKey subject, SubjectState state, SubjectChange change)
     {
-        if (state.HistoryFrom == 0) state.HistoryFrom = entry.Version;
-        // Unconditional: the document's ETag in the same transaction already makes each version's change one.
-        return new StateOperation.Upsert(StateKeys.SubjectHistory(subject.TenantId, subject.Mode, subject.SubjectRef, entry.Version), entry);
+        if (state.HistoryFrom == 0) state.HistoryFrom = change.Version;
+        state.HistoryPage.Add(change);
+        if (state.HistoryPage.Count < PageSize) return null;
+        var page = state.HistoryPage;
+        state.HistoryPage = [];
+        // Unconditional: the document's ETag in the same transaction already lets only one change fill a page.
+        return new StateOperation.Upsert(PageKey(subject, (page[0].Version - state.HistoryFrom) / PageSize), page);
     }
 
-    /// <summary>The entry for a billing event that changed the subject.</summary>
-    public static HistoryEntry ForBillingEvent(SubjectState after, BillingEvent billingEvent, string? stripeType, DateTimeOffset now)
+    /// <summary>The record of a billing event that changed the subject.</summary>
+    public static SubjectChange ForBillingEvent(SubjectState after, BillingEvent billingEvent, string? stripeType, DateTimeOffset now)
     {
         var type = stripeType ?? StripeTypeOf(billingEvent);
         var entitlement = after.Find(BillingLifecycle.EntitlementIdOf(after.SubjectRef, billingEvent));
-        return new HistoryEntry(now, after.Version, HistorySources.Stripe, type, billingEvent.EventId,
-            $"{type}: {BillingSummary(billingEvent, entitlement, now)}");
+        return new SubjectChange
+        {
+            At = now, Version = after.Version, Source = HistorySources.Stripe, Type = type, EventId = billingEvent.EventId,
+            Summary = $"{type}: {BillingSummary(billingEvent, entitlement, now)}",
+        };
     }
 
-    /// <summary>The entry for units spent; <paramref name="after"/> is the document right after this one spend.</summary>
-    public static HistoryEntry ForConsume(SubjectState after, long units, long remaining, DateTimeOffset now) =>
-        new(now, after.Version, HistorySources.Usage, "usage.consumed", null,
-            $"usage.consumed: {units} {(units == 1 ? "unit" : "units")} consumed, {remaining} left");
+    /// <summary>The record of units spent; <paramref name="after"/> is the document right after this one spend.</summary>
+    public static SubjectChange ForConsume(SubjectState after, long units, long remaining, DateTimeOffset now) =>
+        new() { At = now, Version = after.Version, Units = units, Remaining = remaining };
+
+    /// <summary>A stored record as API.md shows it.</summary>
+    public static HistoryEntry Show(SubjectChange change) => change.Units is { } units
+        ? new HistoryEntry(change.At, change.Version, HistorySources.Usage, UsageConsumed, null,
+            $"{UsageConsumed}: {units} {(units == 1 ? "unit" : "units")} consumed, {change.Remaining} left")
+        : new HistoryEntry(change.At, change.Version, change.Source ?? HistorySources.Stripe, change.Type ?? "", change.EventId, change.Summary ?? "");
+
+    private const string UsageConsumed = "usage.consumed";
 
     /// <summary>
     /// Entries with versions after <paramref name="afterVersion"/>, oldest first, at most
@@ -90,15 +109,23 @@ public sealed class SubjectHistory(IStateStoreFactory stores, SubjectReader read
         var last = Math.Min(lastVersion, first + limit - 1);
         if (last < first) return new HistoryPage([], Math.Max(afterVersion, lastVersion), lastVersion);
 
-        var found = new HistoryEntry?[last - first + 1];
-        await Parallel.ForEachAsync(Enumerable.Range(0, found.Length), new ParallelOptions { MaxDegreeOfParallelism = ReadsAtOnce, CancellationToken = ct },
-            async (i, token) =>
-            {
-                var key = StateKeys.SubjectHistory(subject.TenantId, subject.Mode, subject.SubjectRef, first + i);
-                found[i] = (await _state.GetAsync<HistoryEntry>(key, token))?.Value;
-            });
-        return new HistoryPage([.. found.OfType<HistoryEntry>()], last, lastVersion);
+        // Versions before the document's current page are on full pages; a page, once written, never changes.
+        var current = document.HistoryPage.Count > 0 ? document.HistoryPage[0].Version : lastVersion + 1;
+        var changes = new List<SubjectChange>();
+        if (first < current)
+        {
+            var firstPage = (first - document.HistoryFrom) / PageSize;
+            var lastPage = (Math.Min(last, current - 1) - document.HistoryFrom) / PageSize;
+            var pages = new List<SubjectChange>?[lastPage - firstPage + 1];
+            await Parallel.ForEachAsync(Enumerable.Range(0, pages.Length), new ParallelOptions { MaxDegreeOfParallelism = ReadsAtOnce, CancellationToken = ct },
+                async (i, token) => pages[i] = (await _state.GetAsync<List<SubjectChange>>(PageKey(subject, firstPage + i), token))?.Value);
+            foreach (var page in pages) changes.AddRange(page ?? []);
+        }
+        changes.AddRange(document.HistoryPage);
+        return new HistoryPage([.. changes.Where(c => c.Version >= first && c.Version <= last).Select(Show)], last, lastVersion);
     }
+
+    private static string PageKey(SubjectKey subject, long page) => StateKeys.SubjectHistoryPage(subject.TenantId, subject.Mode, subject.SubjectRef, page);
 
     private static string BillingSummary(BillingEvent billingEvent, Entitlement? entitlement, DateTimeOffset now)
     {

@@ -40,11 +40,10 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
 
             // Not kept either when written: billing events come a few times in a subject's life, and
             // keeping every buyer's document made memory grow with the number of buyers.
-            var writes = new List<StateOperation>
-            {
-                SubjectHistory.Record(subject, state, SubjectHistory.ForBillingEvent(state, request.Event, request.Type, now)),
-                Document(subject, state, stored),
-            };
+            var writes = new List<StateOperation>(4);
+            if (SubjectHistory.Record(subject, state, SubjectHistory.ForBillingEvent(state, request.Event, request.Type, now)) is { } page)
+                writes.Add(page);
+            writes.Add(Document(subject, state, stored));
             var issued = IssueLicenseKeys(subject, state, writes);
             var messages = await TellAsync(subject, state, licensesBefore, noticedBefore, issued, now, writes, ct);
             if (await TryWriteAsync(subject, writes, state, keep: false, ct))
@@ -95,7 +94,8 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
                 var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
                 writes.Add(response.RecordAs(idempotencyKey, earlier));
                 // Each spend is its own change, with its own version, even when a batch writes several at once.
-                if (outcome.Consumed) writes.Add(SubjectHistory.Record(subject, state, SubjectHistory.ForConsume(state, outcome.Units, outcome.Remaining, now)));
+                if (outcome.Consumed && SubjectHistory.Record(subject, state, SubjectHistory.ForConsume(state, outcome.Units, outcome.Remaining, now)) is { } page)
+                    writes.Add(page);
                 answered[idempotencyKey] = response;
                 results.Add(new ConsumeResult(response, Replayed: false, KeyReused: false));
                 consumed |= outcome.Consumed;

@@ -18,11 +18,16 @@ public sealed class SubjectState
     public long Version { get; set; }
 
     /// <summary>
-    /// The version whose change is the first one kept in the subject's history (its entries live
-    /// under keys of their own, one per version from here on); 0 until a change is recorded. A
-    /// document written before history was kept starts it at its next change.
+    /// The version whose change is the first one kept in the subject's history; 0 until a change
+    /// is recorded. A document written before history was kept starts it at its next change.
     /// </summary>
     public long HistoryFrom { get; set; }
+
+    /// <summary>
+    /// The history's current page: the changes since the last full page, oldest first, never more
+    /// than a page holds. Full pages are kept under keys of their own (decision 019).
+    /// </summary>
+    public List<SubjectChange> HistoryPage { get; set; } = [];
 
     public List<Entitlement> Entitlements { get; set; } = [];
 
