@@ -112,7 +112,7 @@ public abstract class SubjectHistoryTests(ILicenzyHost app)
     [Fact]
     public async Task A_long_history_is_read_a_page_at_a_time_across_the_stored_pages_boundaries()
     {
-        // 41 changes: two full stored pages of 16 and 9 changes still in the document.
+        // 41 changes: five full stored pages of eight, and one change in the head.
         var tenant = await TestTenant.CreateAsync(app);
         await tenant.BuyAsync("user_1", TestTenant.Credits);
         for (var i = 1; i <= 40; i++) await (await tenant.Runtime.SendAsync(Consume("user_1", 1, $"c{i}"))).OkJsonAsync();
@@ -141,7 +141,7 @@ public abstract class SubjectHistoryTests(ILicenzyHost app)
         var whole = await HistoryAsync(tenant, "user_1");
         Assert.Equal(versions, Events(whole).Select(e => e.GetProperty("version").GetInt64()));
         Assert.False(whole.GetProperty("has_more").GetBoolean());
-        foreach (var (after, limit) in new[] { (14, 5), (30, 6), (0, 1), (16, 1), (32, 1), (40, 3) })
+        foreach (var (after, limit) in new[] { (14, 5), (30, 6), (0, 1), (8, 1), (7, 2), (38, 3), (40, 3) })
         {
             var part = Events(await HistoryAsync(tenant, "user_1", $"?after_version={after}&limit={limit}"));
             Assert.Equal(Enumerable.Range(after + 1, Math.Min(limit, 41 - after)).Select(v => (long)v), part.Select(e => e.GetProperty("version").GetInt64()));
@@ -217,18 +217,23 @@ public abstract class SubjectHistoryTests(ILicenzyHost app)
     }
 
     [Fact]
-    public async Task Full_pages_leave_the_document_for_keys_of_their_own_and_the_document_keeps_less_than_a_page()
+    public async Task Full_pages_get_keys_of_their_own_the_rest_is_in_a_head_beside_the_document_which_does_not_grow()
     {
         var tenant = await TestTenant.CreateAsync(app);
         await tenant.BuyAsync("user_1", TestTenant.Credits);
+        var documentBefore = await StoredJsonAsync(app, StateKeys.Subject(tenant.TenantId, Mode.Test, "user_1"));
         for (var i = 0; i < 40; i++) await (await tenant.Runtime.SendAsync(Consume("user_1", 1, $"k{i}"))).OkJsonAsync();
 
+        // 41 changes: five full pages of eight (versions 1 to 40), and version 41 in the head.
         var prefix = $"history|{tenant.TenantId}|test|user_1|";
-        Assert.Equal([prefix + 0, prefix + 1], (await HistoryKeysAsync(app, prefix)).Order(StringComparer.Ordinal));
-        using var document = JsonDocument.Parse(await DocumentJsonAsync(app, tenant, "user_1"));
-        Assert.Equal(1, document.RootElement.GetProperty("history_from").GetInt64());
-        Assert.Equal(Enumerable.Range(33, 9).Select(v => (long)v),
-            document.RootElement.GetProperty("history_page").EnumerateArray().Select(change => change.GetProperty("version").GetInt64()));
+        Assert.Equal(Enumerable.Range(0, 5).Select(page => prefix + page), (await HistoryKeysAsync(app, prefix)).Order(StringComparer.Ordinal));
+        using var head = JsonDocument.Parse(await StoredJsonAsync(app, StateKeys.SubjectHistoryHead(tenant.TenantId, Mode.Test, "user_1")));
+        Assert.Equal(1, head.RootElement.GetProperty("from").GetInt64());
+        Assert.Equal(41, head.RootElement.GetProperty("last").GetInt64());
+        Assert.Equal([41L], head.RootElement.GetProperty("changes").EnumerateArray().Select(change => change.GetProperty("version").GetInt64()));
+        var document = await StoredJsonAsync(app, StateKeys.Subject(tenant.TenantId, Mode.Test, "user_1"));
+        Assert.DoesNotContain("history", document);
+        Assert.DoesNotContain("history", documentBefore);
     }
 
     /// <summary>The keys of the stored history entries that start with <paramref name="prefix"/>, on either binding.</summary>
@@ -243,15 +248,16 @@ public abstract class SubjectHistoryTests(ILicenzyHost app)
         return [.. (await StoredState.EmbeddedKeysMentioningAsync((LicenzyApp)host, prefix)).Where(key => key.StartsWith(prefix, StringComparison.Ordinal))];
     }
 
-    private static async Task<string> DocumentJsonAsync(ILicenzyHost host, TestTenant tenant, string subjectRef)
+    /// <summary>The stored value of a key of the state store, on either binding ("" when there is none).</summary>
+    private static async Task<string> StoredJsonAsync(ILicenzyHost host, string key)
     {
-        var key = StateKeys.Subject(tenant.TenantId, Mode.Test, subjectRef);
         if (host.Sidecar is { } sidecar) return sidecar.ValueOf(Components.StateStore, key) ?? "";
         var app = (LicenzyApp)host;
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(app.DataPath, "licenzy.db")};Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT value FROM state WHERE key = $key;";
+        command.CommandText = "SELECT value FROM state WHERE store = $store AND key = $key;";
+        command.Parameters.AddWithValue("$store", Components.StateStore);
         command.Parameters.AddWithValue("$key", key);
         return (string?)await command.ExecuteScalarAsync() ?? "";
     }
@@ -323,6 +329,6 @@ public sealed class SubjectHistoryReplicaTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(0, 30).Select(i => $"usage.consumed: 1 unit consumed, {49 - i} left"),
             events.Skip(1).Select(e => e.GetProperty("summary").GetString()));
         var prefix = $"history|{tenant.TenantId}|test|user_1|";
-        Assert.Equal([prefix + 0], await SubjectHistoryTests.HistoryKeysAsync(_cluster, prefix));
+        Assert.Equal([prefix + 0, prefix + 1, prefix + 2], (await SubjectHistoryTests.HistoryKeysAsync(_cluster, prefix)).Order(StringComparer.Ordinal));
     }
 }

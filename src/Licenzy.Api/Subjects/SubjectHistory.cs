@@ -36,15 +36,16 @@ public static class HistorySources
 
 /// <summary>
 /// A subject's history (decision 019), written by the subject's writer in the transaction of each
-/// change. The current page of changes rides in the subject's document (at most
-/// <see cref="PageSize"/> small records); when it is full it moves, in that same transaction, to a
-/// key of its own named by its page number. A write so reads nothing and writes one more row only
-/// once a page; a read takes the pages its versions fall in, so neither grows with the history.
+/// change. The changes since the last full page are in the history's head, a small record kept
+/// right after the subject's document in key order and rewritten with it; when a page fills it
+/// moves, in that same transaction, to a key of its own named by its page number. A write reads
+/// nothing where the writer keeps its document (else the head, once per turn) and writes one more
+/// row once a page; a read takes the head and the pages its versions fall in.
 /// </summary>
-public sealed class SubjectHistory(IStateStoreFactory stores, SubjectReader readers)
+public sealed class SubjectHistory(IStateStoreFactory stores)
 {
-    /// <summary>Changes per page: a document carries fewer than this many.</summary>
-    public const int PageSize = 16;
+    /// <summary>Changes per page: small enough that a head of fewer stays within one page of the embedded store.</summary>
+    public const int PageSize = 8;
 
     public const int DefaultLimit = 100;
     public const int MaxLimit = 500;
@@ -54,22 +55,28 @@ public sealed class SubjectHistory(IStateStoreFactory stores, SubjectReader read
 
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
+    /// <summary>The subject's stored head, for a writer that does not hold it yet; a new head when there is none.</summary>
+    public async Task<SubjectHistoryHead> HeadAsync(SubjectKey subject, CancellationToken ct) =>
+        (await _state.GetAsync<SubjectHistoryHead>(HeadKey(subject), ct))?.Value ?? new SubjectHistoryHead();
+
     /// <summary>
-    /// Records <paramref name="change"/>, the change that brought <paramref name="state"/> to its
-    /// version, on the document's current page; when that fills the page, returns the write that
-    /// keeps the page under its own key: add it to the change's transaction. Call before the
-    /// document is serialised.
+    /// Records <paramref name="change"/> on <paramref name="head"/>; when that fills the page, returns
+    /// the write that keeps the page under its own key: add it to the change's transaction, and
+    /// the head's (<see cref="WriteHead"/>) once all the turn's changes are recorded.
     /// </summary>
-    public static StateOperation? Record(SubjectKey subject, SubjectState state, SubjectChange change)
+    public static StateOperation? Record(SubjectKey subject, SubjectHistoryHead head, SubjectChange change)
     {
-        if (state.HistoryFrom == 0) state.HistoryFrom = change.Version;
-        state.HistoryPage.Add(change);
-        if (state.HistoryPage.Count < PageSize) return null;
-        var page = state.HistoryPage;
-        state.HistoryPage = [];
-        // Unconditional: the document's ETag in the same transaction already lets only one change fill a page.
-        return new StateOperation.Upsert(PageKey(subject, (page[0].Version - state.HistoryFrom) / PageSize), page);
+        if (head.From == 0) head.From = change.Version;
+        head.Last = change.Version;
+        head.Changes.Add(change);
+        if (head.Changes.Count < PageSize) return null;
+        var page = head.Changes;
+        head.Changes = [];
+        // Unconditional, as the head's: the document's ETag in the same transaction already lets one change fill a page.
+        return new StateOperation.Upsert(PageKey(subject, (page[0].Version - head.From) / PageSize), page);
     }
+
+    public static StateOperation WriteHead(SubjectKey subject, SubjectHistoryHead head) => new StateOperation.Upsert(HeadKey(subject), head);
 
     /// <summary>The record of a billing event that changed the subject.</summary>
     public static SubjectChange ForBillingEvent(SubjectState after, BillingEvent billingEvent, string? stripeType, DateTimeOffset now)
@@ -97,33 +104,34 @@ public sealed class SubjectHistory(IStateStoreFactory stores, SubjectReader read
 
     /// <summary>
     /// Entries with versions after <paramref name="afterVersion"/>, oldest first, at most
-    /// <paramref name="limit"/>; the page says up to which version it looked and the subject's last
-    /// version, so a caller can tell whether more follow. An unknown subject has no entries.
+    /// <paramref name="limit"/>; the page says up to which version it looked and the last version
+    /// recorded, so a caller can tell whether more follow. An unknown subject has no entries.
     /// </summary>
     public async Task<HistoryPage> ReadAsync(SubjectKey subject, long afterVersion, int limit, CancellationToken ct)
     {
-        var document = await readers.GetAsync(subject, ct);
-        var lastVersion = document?.Version ?? 0;
-        if (document is null || document.HistoryFrom == 0) return new HistoryPage([], lastVersion, lastVersion);
-        var first = Math.Max(afterVersion + 1, document.HistoryFrom);
-        var last = Math.Min(lastVersion, first + limit - 1);
-        if (last < first) return new HistoryPage([], Math.Max(afterVersion, lastVersion), lastVersion);
+        var head = (await _state.GetAsync<SubjectHistoryHead>(HeadKey(subject), ct))?.Value;
+        if (head is null || head.From == 0) return new HistoryPage([], 0, 0);
+        var first = Math.Max(afterVersion + 1, head.From);
+        var last = Math.Min(head.Last, first + limit - 1);
+        if (last < first) return new HistoryPage([], Math.Max(afterVersion, head.Last), head.Last);
 
-        // Versions before the document's current page are on full pages; a page, once written, never changes.
-        var current = document.HistoryPage.Count > 0 ? document.HistoryPage[0].Version : lastVersion + 1;
+        // Versions before the head's changes are on full pages, written no later than this head; a page never changes.
+        var current = head.Changes.Count > 0 ? head.Changes[0].Version : head.Last + 1;
         var changes = new List<SubjectChange>();
         if (first < current)
         {
-            var firstPage = (first - document.HistoryFrom) / PageSize;
-            var lastPage = (Math.Min(last, current - 1) - document.HistoryFrom) / PageSize;
+            var firstPage = (first - head.From) / PageSize;
+            var lastPage = (Math.Min(last, current - 1) - head.From) / PageSize;
             var pages = new List<SubjectChange>?[lastPage - firstPage + 1];
             await Parallel.ForEachAsync(Enumerable.Range(0, pages.Length), new ParallelOptions { MaxDegreeOfParallelism = ReadsAtOnce, CancellationToken = ct },
                 async (i, token) => pages[i] = (await _state.GetAsync<List<SubjectChange>>(PageKey(subject, firstPage + i), token))?.Value);
             foreach (var page in pages) changes.AddRange(page ?? []);
         }
-        changes.AddRange(document.HistoryPage);
-        return new HistoryPage([.. changes.Where(c => c.Version >= first && c.Version <= last).Select(Show)], last, lastVersion);
+        changes.AddRange(head.Changes);
+        return new HistoryPage([.. changes.Where(c => c.Version >= first && c.Version <= last).Select(Show)], last, head.Last);
     }
+
+    private static string HeadKey(SubjectKey subject) => StateKeys.SubjectHistoryHead(subject.TenantId, subject.Mode, subject.SubjectRef);
 
     private static string PageKey(SubjectKey subject, long page) => StateKeys.SubjectHistoryPage(subject.TenantId, subject.Mode, subject.SubjectRef, page);
 

@@ -1,4 +1,5 @@
 using Licenzy.Domain.Entitlements;
+using System.Text.Json.Serialization;
 using Licenzy.Domain.Licenses;
 
 namespace Licenzy.Domain.Subjects;
@@ -18,16 +19,11 @@ public sealed class SubjectState
     public long Version { get; set; }
 
     /// <summary>
-    /// The version whose change is the first one kept in the subject's history; 0 until a change
-    /// is recorded. A document written before history was kept starts it at its next change.
+    /// The head of the subject's history, while its writer holds it: kept beside the document
+    /// under a key of its own (decision 019), never in it, so the document does not grow.
     /// </summary>
-    public long HistoryFrom { get; set; }
-
-    /// <summary>
-    /// The history's current page: the changes since the last full page, oldest first, never more
-    /// than a page holds. Full pages are kept under keys of their own (decision 019).
-    /// </summary>
-    public List<SubjectChange> HistoryPage { get; set; } = [];
+    [JsonIgnore]
+    public SubjectHistoryHead? History { get; set; }
 
     public List<Entitlement> Entitlements { get; set; } = [];
 
