@@ -332,3 +332,58 @@ public sealed class SubjectHistoryReplicaTests : IAsyncLifetime
         Assert.Equal([prefix + 0, prefix + 1, prefix + 2], (await SubjectHistoryTests.HistoryKeysAsync(_cluster, prefix)).Order(StringComparer.Ordinal));
     }
 }
+
+/// <summary>The history on the embedded store across a restart: the writer, which kept the head in memory, reads it again.</summary>
+public sealed class SubjectHistoryRestartTests : IAsyncLifetime
+{
+    private readonly List<LicenzyApp> _apps = [];
+    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "licenzy-tests", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task After_a_restart_the_history_goes_on_from_where_it_was_and_access_answers_as_before()
+    {
+        var first = await StartAsync();
+        var tenant = await TestTenant.CreateAsync(first);
+        await tenant.BuyAsync("user_1", TestTenant.Credits);
+        for (var i = 0; i < 10; i++) await (await tenant.Runtime.SendAsync(SubjectHistoryTests.Consume("user_1", 1, $"k{i}"))).OkJsonAsync();
+        var before = await SubjectHistoryTests.HistoryAsync(tenant, "user_1");
+        await ((IAsyncLifetime)first).DisposeAsync();
+
+        var second = await StartAsync(first.Clock.GetUtcNow());
+        var again = TestTenant.Existing(second, tenant.TenantId, "test");
+        var runtime = second.RuntimeClient(tenant.ApiKey);
+        Assert.Equal(before.GetRawText(), (await SubjectHistoryTests.HistoryAsync(again, "user_1")).GetRawText());
+        for (var i = 10; i < 20; i++) await (await runtime.SendAsync(SubjectHistoryTests.Consume("user_1", 1, $"k{i}"))).OkJsonAsync();
+
+        var events = SubjectHistoryTests.Events(await SubjectHistoryTests.HistoryAsync(again, "user_1"));
+        Assert.Equal(Enumerable.Range(1, 21).Select(v => (long)v), events.Select(e => e.GetProperty("version").GetInt64()));
+        Assert.Equal("usage.consumed: 1 unit consumed, 30 left", events[^1].GetProperty("summary").GetString());
+        var check = await (await runtime.PostAsJsonAsync("/v1/access/check", new { subject_ref = "user_1" })).OkJsonAsync();
+        Assert.True(check.GetProperty("allowed").GetBoolean());
+        Assert.Equal(21, check.GetProperty("version").GetInt64());
+    }
+
+    private async Task<LicenzyApp> StartAsync(DateTimeOffset? now = null)
+    {
+        var app = new LicenzyApp { KeepData = true };
+        app.Settings["Licenzy:DataPath"] = _dataPath;
+        if (now is { } at) app.Clock.SetUtcNow(at);
+        _apps.Add(app);
+        await app.InitializeAsync();
+        return app;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var app in _apps) await ((IAsyncLifetime)app).DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
