@@ -47,6 +47,7 @@ public static class ApiApp
         services.AddHostedService<AccessIndexLoader>();
         services.AddHealthChecks().AddCheck<AccessIndexHealthCheck>("access-index");
         services.AddSingleton<SubjectReader>();
+        services.AddSingleton<SubjectHistory>();
         services.AddSingleton<LicenseKeys>();
         services.AddSingleton<LicenseReader>();
         services.AddSingleton<SubjectMemory>();

@@ -32,10 +32,29 @@ public static class StateKeys
         (tenantId, mode, subjectRef) = ("", default, "");
         if (!key.StartsWith(SubjectPrefix, StringComparison.Ordinal)) return false;
         var parts = key[SubjectPrefix.Length..].Split('|', 3);
-        if (parts.Length != 3 || parts[0].Length == 0 || parts[2].Length == 0 || !Modes.TryParse(parts[1], out mode)) return false;
+        if (parts.Length != 3 || parts[0].Length == 0 || !Subjects.SubjectRef.IsValid(parts[2]) || !Modes.TryParse(parts[1], out mode)) return false;
         (tenantId, subjectRef) = (parts[0], parts[2]);
         return true;
     }
+
+    /// <summary>
+    /// The head of a subject's history (decision 019). '#' never occurs in a subject_ref, so in key
+    /// order this comes right after the subject's document and the two, written together with
+    /// every change, share a page of the embedded store; no subject key can be taken for it.
+    /// </summary>
+    public static string SubjectHistoryHead(string tenantId, Mode mode, string subjectRef) => Subject(tenantId, mode, subjectRef) + HistoryHeadSuffix;
+
+    /// <summary>What a <see cref="SubjectHistoryHead"/> key ends with.</summary>
+    public const string HistoryHeadSuffix = "#history";
+
+    /// <summary>
+    /// One full page of a subject's history: page <paramref name="page"/> holds the changes that
+    /// made versions <c>from + page * size</c> onwards, so the writer knows which page it fills and
+    /// a reader finds any version's page at once. The page number comes after the last '|', so a
+    /// subject_ref holding '|' cannot make two keys meet.
+    /// </summary>
+    public static string SubjectHistoryPage(string tenantId, Mode mode, string subjectRef, long page) =>
+        $"history|{tenantId}|{mode.ToWire()}|{subjectRef}|{page}";
 
     /// <summary>An API key record, found by the hash of the key: the key itself is never stored.</summary>
     public static string ApiKeyByHash(string keyHash) => ApiKeyByHashPrefix + keyHash;

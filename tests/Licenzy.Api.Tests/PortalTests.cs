@@ -135,6 +135,24 @@ public sealed partial class PortalTests(PortalApp app) : IClassFixture<PortalApp
         Assert.Equal(HttpStatusCode.NotFound, unknownTenant.StatusCode);
     }
 
+    [Fact]
+    public async Task The_subject_view_shows_entitlements_with_their_reasons_and_the_history()
+    {
+        using var browser = app.Browser();
+        await SignInAsync(browser, LicenzyApp.AdminToken);
+        var tenant = await TestTenant.CreateAsync(app);
+        await tenant.BuyAsync("user_1", TestTenant.Subscription);
+
+        var page = await browser.GetAsync($"/portal/tenants/{tenant.TenantId}/test/subject?ref=user_1");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.True(page.StatusCode == HttpStatusCode.OK, html);
+        Assert.Contains("subscription_active", html);
+        Assert.Contains("checkout.session.completed", html);
+        // A page number that is not one is the API's to refuse, not a failure of the page.
+        var odd = await browser.GetAsync($"/portal/tenants/{tenant.TenantId}/test/subject?ref=user_1&after=abc");
+        Assert.True((int)odd.StatusCode < 500, $"{(int)odd.StatusCode}");
+    }
+
     private static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string token)
     {
         var page = await (await browser.GetAsync("/portal/sign-in")).Content.ReadAsStringAsync();

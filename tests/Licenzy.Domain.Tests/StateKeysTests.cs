@@ -77,6 +77,7 @@ public class StateKeysTests
     [InlineData("subject||test|user_1")]
     [InlineData("subject|t1|test|")]
     [InlineData("subject|t1|prod|user_1")]
+    [InlineData("subject|t1|test|user_1#history")]
     public void Other_keys_are_not_subject_keys(string key)
     {
         Assert.False(StateKeys.TryParseSubject(key, out var tenantId, out _, out var subjectRef));

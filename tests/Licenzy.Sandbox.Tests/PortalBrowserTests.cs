@@ -113,11 +113,14 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "never" })).Not.ToBeVisibleAsync(); // the key was used
         await page.GetByLabel("Subject ref").FillAsync("portal_user");
         await page.GetByRole(AriaRole.Button, new() { Name = "Show the subject" }).ClickAsync();
-        var entitlement = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "PRO_MONTHLY" });
+        await ShotAsync(page, "04-subject");
+        var entitlement = page.GetByRole(AriaRole.Table, new() { Name = "Entitlements" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "PRO_MONTHLY" });
         await Assertions.Expect(entitlement).ToContainTextAsync("active");
         await Assertions.Expect(entitlement).ToContainTextAsync("yes");
         await Assertions.Expect(entitlement).ToContainTextAsync("export, reports");
-        await ShotAsync(page, "04-subject");
+        var history = page.GetByRole(AriaRole.Table, new() { Name = "History" });
+        await Assertions.Expect(history).ToContainTextAsync("checkout.session.completed");
+        await Assertions.Expect(history).ToContainTextAsync("stripe");
 
         // Readable on a phone: nothing wider than the screen but the tables, which scroll.
         await page.SetViewportSizeAsync(375, 740);

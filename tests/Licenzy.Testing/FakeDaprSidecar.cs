@@ -147,6 +147,12 @@ public sealed class FakeDaprSidecar : IAsyncDisposable
         lock (_gate) return _state.Select(entry => $"{entry.Key.Store}|{entry.Key.Key}|{entry.Value.ETag}").Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>The stored value of a key as text, or null when there is none.</summary>
+    public string? ValueOf(string store, string key)
+    {
+        lock (_gate) return _state.TryGetValue((store, key), out var entry) ? System.Text.Encoding.UTF8.GetString(entry.Value) : null;
+    }
+
     public DateTimeOffset? ExpiryOf(string store, string key)
     {
         lock (_gate) return _state.TryGetValue((store, key), out var entry) ? entry.ExpiresAt : null;

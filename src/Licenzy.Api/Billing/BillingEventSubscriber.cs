@@ -79,7 +79,7 @@ public sealed class BillingEventSubscriber(
                 using (var span = LicenzyTelemetry.Source.StartActivity("SubjectActor apply"))
                 {
                     span?.SetTag("licenzy.stripe.event_type", received.Type);
-                    var applied = await SubjectActor.For(actors, forSubject.Subject).ApplyAsync(new ApplyBillingEvent(forSubject.Event), cancellationToken);
+                    var applied = await SubjectActor.For(actors, forSubject.Subject).ApplyAsync(new ApplyBillingEvent(forSubject.Event, received.Type), cancellationToken);
                     span?.SetTag("licenzy.subject.changed", applied.Changed);
                     span?.SetTag("licenzy.subject.version", applied.Version);
                 }

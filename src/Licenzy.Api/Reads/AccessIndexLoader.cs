@@ -64,6 +64,8 @@ public sealed class AccessIndexLoader(AccessIndex index, IStateStoreFactory stor
 
     private void Load(string key, string json)
     {
+        // A subject's history head sits beside its document (decision 019): not a subject, not news.
+        if (key.EndsWith(StateKeys.HistoryHeadSuffix, StringComparison.Ordinal)) return;
         if (!StateKeys.TryParseSubject(key, out var tenantId, out var mode, out var subjectRef))
         {
             log.LogWarning("Skipped a state key that is not a subject's: {Key}", key);

@@ -36,6 +36,7 @@ public static class SetupApi
         mode.MapGet("/dead-letters", ListDeadLetters);
         mode.MapPost("/dead-letters/{event_id}/retry", RetryDeadLetter).ProducesProblems(409);
         mode.MapWebhookSetupApi();
+        mode.MapSubjectHistoryApi();
         return app;
     }
 

@@ -53,8 +53,11 @@ public sealed class SubjectActor(ActorHost host, SubjectWriter writer) : Actor(h
     }
 }
 
-/// <summary>Asks the subject actor to apply one billing event.</summary>
-public sealed record ApplyBillingEvent(BillingEvent Event);
+/// <summary>
+/// Asks the subject actor to apply one billing event; <paramref name="Type"/> is the Stripe event's
+/// type, for the subject's history (null from a sender that predates it).
+/// </summary>
+public sealed record ApplyBillingEvent(BillingEvent Event, string? Type = null);
 
 public sealed record ApplyResult(bool Changed, long Version);
 

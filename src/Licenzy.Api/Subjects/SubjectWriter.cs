@@ -21,7 +21,7 @@ namespace Licenzy.Api.Subjects;
 /// that exists, and the turn is then taken again from the store.
 /// </summary>
 public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader readers, SubjectMemory memory, LicenseKeys licenseKeys,
-    WebhookEndpoints endpoints, OutboundMessages outbound, TimeProvider clock, ILogger<SubjectWriter> log)
+    WebhookEndpoints endpoints, OutboundMessages outbound, SubjectHistory history, TimeProvider clock, ILogger<SubjectWriter> log)
 {
     private readonly IStateStore _state = stores.Get(Components.StateStore);
 
@@ -40,7 +40,11 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
 
             // Not kept either when written: billing events come a few times in a subject's life, and
             // keeping every buyer's document made memory grow with the number of buyers.
-            var writes = new List<StateOperation> { Document(subject, state, stored) };
+            var writes = new List<StateOperation>(4) { Document(subject, state, stored) };
+            var head = state.History ??= await history.HeadAsync(subject, ct);
+            if (SubjectHistory.Record(subject, head, SubjectHistory.ForBillingEvent(state, request.Event, request.Type, now)) is { } page)
+                writes.Add(page);
+            writes.Add(SubjectHistory.WriteHead(subject, head));
             var issued = IssueLicenseKeys(subject, state, writes);
             var messages = await TellAsync(subject, state, licensesBefore, noticedBefore, issued, now, writes, ct);
             if (await TryWriteAsync(subject, writes, state, keep: false, ct))
@@ -90,6 +94,13 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
                 var outcome = UsageLedger.Consume(state, request.Units, now);
                 var response = UsageResponses.For(outcome, request.Units, request.RequestHash, now);
                 writes.Add(response.RecordAs(idempotencyKey, earlier));
+                if (outcome.Consumed)
+                {
+                    // Each spend is its own change, with its own version, even when a batch writes several at once.
+                    var head = state.History ??= await history.HeadAsync(subject, ct);
+                    if (SubjectHistory.Record(subject, head, SubjectHistory.ForConsume(state, outcome.Units, outcome.Remaining, now)) is { } page)
+                        writes.Add(page);
+                }
                 answered[idempotencyKey] = response;
                 results.Add(new ConsumeResult(response, Replayed: false, KeyReused: false));
                 consumed |= outcome.Consumed;
@@ -105,6 +116,7 @@ public sealed class SubjectWriter(IStateStoreFactory stores, SubjectReader reade
             if (consumed)
             {
                 writes.Add(Document(subject, state, stored));
+                writes.Add(SubjectHistory.WriteHead(subject, state.History!));
                 messages = await TellAsync(subject, state, licensesBefore, noticedBefore, NoKeysIssued, now, writes, ct);
             }
 

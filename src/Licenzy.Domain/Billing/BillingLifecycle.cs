@@ -139,6 +139,14 @@ public static class BillingLifecycle
         return true;
     }
 
+    /// <summary>The id of the entitlement <paramref name="billingEvent"/> is about (whether it exists yet or not).</summary>
+    public static string EntitlementIdOf(string subjectRef, BillingEvent billingEvent) => Entitlement.IdFor(subjectRef, AnchorOf(billingEvent));
+
+    private static string AnchorOf(BillingEvent e) => e.Product.Kind == ProductKind.Subscription
+        ? "subscription:" + (e.SubscriptionId ?? (e as CheckoutEvent)?.CheckoutSessionId
+            ?? throw new ArgumentException($"{e.GetType().Name} for a subscription product needs a subscription id", nameof(e)))
+        : "product:" + e.Product.Code;
+
     private static SubscriptionFacts Facts(Entitlement entitlement) => entitlement.Subscription ??= new SubscriptionFacts();
 
     /// <summary>
@@ -147,10 +155,7 @@ public static class BillingLifecycle
     /// </summary>
     private static Entitlement FindOrAdd(SubjectState state, BillingEvent e, out bool added)
     {
-        var anchor = e.Product.Kind == ProductKind.Subscription
-            ? "subscription:" + (e.SubscriptionId ?? (e as CheckoutEvent)?.CheckoutSessionId
-                ?? throw new ArgumentException($"{e.GetType().Name} for a subscription product needs a subscription id", nameof(e)))
-            : "product:" + e.Product.Code;
+        var anchor = AnchorOf(e);
         var id = Entitlement.IdFor(state.SubjectRef, anchor);
         var entitlement = state.Find(id);
         added = entitlement is null;

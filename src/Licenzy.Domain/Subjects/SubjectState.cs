@@ -1,4 +1,5 @@
 using Licenzy.Domain.Entitlements;
+using System.Text.Json.Serialization;
 using Licenzy.Domain.Licenses;
 
 namespace Licenzy.Domain.Subjects;
@@ -16,6 +17,13 @@ public sealed class SubjectState
 
     /// <summary>Grows by one with every change to entitlements or usage; never goes back.</summary>
     public long Version { get; set; }
+
+    /// <summary>
+    /// The head of the subject's history, while its writer holds it: kept beside the document
+    /// under a key of its own (decision 019), never in it, so the document does not grow.
+    /// </summary>
+    [JsonIgnore]
+    public SubjectHistoryHead? History { get; set; }
 
     public List<Entitlement> Entitlements { get; set; } = [];
 
