@@ -81,6 +81,12 @@ public sealed class PortalBrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Product PRO_MONTHLY is on sale.");
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "PRO_MONTHLY", Exact = true })).ToBeVisibleAsync();
 
+        await page.GetByLabel("Product", new() { Exact = true }).SelectOptionAsync("PRO_MONTHLY");
+        await page.GetByLabel("New name").FillAsync("Pro, monthly");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change product" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("PRO_MONTHLY is changed.");
+        await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Pro, monthly" })).ToBeVisibleAsync();
+
         await page.GetByLabel("Name of a new key").FillAsync("backend");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create API key" }).ClickAsync();
         var apiKey = (await page.Locator("#new-key").TextContentAsync())!.Trim();
