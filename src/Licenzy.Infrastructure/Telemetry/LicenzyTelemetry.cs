@@ -56,24 +56,36 @@ public static class LicenzyTelemetry
             options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         if (!IsOn(builder.Configuration)) return builder;
 
-        services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(DefaultServiceName()))
-            .WithTracing(tracing => tracing
+        var configuration = builder.Configuration;
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(DefaultServiceName()));
+        // OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER = none leave a signal out.
+        if (Exports(configuration, "OTEL_TRACES_EXPORTER"))
+        {
+            telemetry.WithTracing(tracing => tracing
                 .AddSource(Name)
                 // The gRPC client's call spans (the Dapr sidecar's API): without them the HTTP spans
                 // under them would hang from a parent no exporter saw.
                 .AddSource("Grpc.Net.Client")
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
-                .AddHttpClientInstrumentation())
-            .WithMetrics(metrics => metrics
+                .AddHttpClientInstrumentation());
+        }
+        if (Exports(configuration, "OTEL_METRICS_EXPORTER"))
+        {
+            telemetry.WithMetrics(metrics => metrics
                 .AddMeter(Name)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
-            .WithLogging(_ => { }, options => options.IncludeScopes = true)
-            .UseOtlpExporter();
+                .AddRuntimeInstrumentation());
+        }
+        if (Exports(configuration, "OTEL_LOGS_EXPORTER"))
+            telemetry.WithLogging(_ => { }, options => options.IncludeScopes = true);
+        telemetry.UseOtlpExporter();
         return builder;
     }
+
+    private static bool Exports(IConfiguration configuration, string key) =>
+        !string.Equals(configuration[key], "none", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>licenzy-standalone, licenzy-api, licenzy-ingest: from the app that runs; OTEL_SERVICE_NAME overrides it.</summary>
     private static string DefaultServiceName() =>
