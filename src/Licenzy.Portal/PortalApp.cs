@@ -30,7 +30,10 @@ public static class PortalApp
         var secure = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
         services.AddRazorComponents();
         services.AddHttpContextAccessor();
-        services.AddAuthentication(CookieScheme).AddCookie(CookieScheme, options =>
+        // No default scheme: ASP.NET Core runs the authentication middleware for every request of
+        // the app, and with a default it would look for the portal's cookie on each runtime API
+        // call too. The portal's pages name their scheme instead.
+        services.AddAuthentication().AddCookie(CookieScheme, options =>
         {
             options.Cookie.Name = "licenzy_portal";
             options.Cookie.Path = PathBase;
