@@ -7,6 +7,7 @@ using Licenzy.Standalone;
 
 // Both apps in one process on embedded components: the README's run command.
 if (SandboxCli.Handles(args)) return await SandboxCli.RunAsync(args);
+if (HealthProbe.Handles(args)) return await HealthProbe.RunAsync(args);
 
 return await AppStart.RunAsync(() =>
 {

@@ -56,3 +56,9 @@ public sealed class DaprContainersFactAttribute : FactAttribute
 {
     public DaprContainersFactAttribute([CallerMemberName] string test = "") => ContainerSuite.SkipSayingWhy(this, test, ContainerSuite.WhyNotDapr());
 }
+
+/// <summary>Runs where the Docker engine answers and holds base images for the Dockerfile; otherwise skipped, saying why.</summary>
+public sealed class StandaloneImageFactAttribute : FactAttribute
+{
+    public StandaloneImageFactAttribute([CallerMemberName] string test = "") => ContainerSuite.SkipSayingWhy(this, test, StandaloneImage.WhyNot());
+}
