@@ -26,9 +26,12 @@ public sealed class TelemetryCollection;
 public sealed class TelemetryTestsOnEmbedded() : TelemetryTests(onDapr: false);
 
 [Collection(nameof(TelemetryCollection))]
+public sealed class TelemetryTestsOnEmbeddedTracingEveryRequest() : TelemetryTests(onDapr: false, traceAllRequests: true);
+
+[Collection(nameof(TelemetryCollection))]
 public sealed class TelemetryTestsOnDapr() : TelemetryTests(onDapr: true);
 
-public abstract class TelemetryTests(bool onDapr) : IAsyncLifetime
+public abstract class TelemetryTests(bool onDapr, bool traceAllRequests = false) : IAsyncLifetime
 {
     /// <summary>A collection the exporter may add to from any thread.</summary>
     private sealed class Captured<T> : ICollection<T>
@@ -55,6 +58,8 @@ public abstract class TelemetryTests(bool onDapr) : IAsyncLifetime
 
     private sealed class TelemetryApp(bool onDapr) : LicenzyApp
     {
+        public bool TraceAllRequests { get; init; }
+
         protected override bool OnDapr => onDapr;
 
         public Captured<Activity> Spans { get; } = new();
@@ -71,6 +76,7 @@ public abstract class TelemetryTests(bool onDapr) : IAsyncLifetime
             Settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9";
             Settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
             Settings["OTEL_EXPORTER_OTLP_TIMEOUT"] = "1000";
+            if (TraceAllRequests) Settings["Licenzy:Telemetry:TraceAllRequests"] = "true";
         }
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -93,7 +99,7 @@ public abstract class TelemetryTests(bool onDapr) : IAsyncLifetime
         }
     }
 
-    private readonly TelemetryApp _app = new(onDapr);
+    private readonly TelemetryApp _app = new(onDapr) { TraceAllRequests = traceAllRequests };
 
     public Task InitializeAsync()
     {
@@ -106,6 +112,7 @@ public abstract class TelemetryTests(bool onDapr) : IAsyncLifetime
     [Fact]
     public async Task One_Stripe_event_is_one_trace_from_the_webhook_request_through_the_topic_to_the_subjects_write()
     {
+        Assert.NotNull(_app.Services.GetService<TracerProvider>());
         var tenant = await TestTenant.CreateAsync(_app);
         await tenant.BuyAsync("user_1", TestTenant.Subscription);
 
@@ -124,8 +131,19 @@ public abstract class TelemetryTests(bool onDapr) : IAsyncLifetime
             ancestor = await SpanAsync(s => s.SpanId == parentId);
         }
         var request = ancestor;
-        Assert.Equal(ActivityKind.Server, request.Kind);
         Assert.Equal($"/v1/webhooks/stripe/{tenant.TenantId}/test", request.GetTagItem("url.path"));
+        Assert.Equal("Licenzy", request.Source.Name);
+        if (traceAllRequests)
+        {
+            // Licenzy's span of the webhook sits inside ASP.NET Core's span of the request.
+            var server = await SpanAsync(s => s.SpanId == request.ParentSpanId);
+            Assert.Equal((ActivityKind.Server, "Microsoft.AspNetCore"), (server.Kind, server.Source.Name));
+        }
+        else
+        {
+            Assert.Equal(ActivityKind.Server, request.Kind);
+            Assert.DoesNotContain(_app.Spans.Snapshot(), s => s.Source.Name == "Microsoft.AspNetCore");
+        }
         Assert.Equal(request.TraceId, apply.TraceId);
 
         // The ingest's log line of that event carries the same trace.

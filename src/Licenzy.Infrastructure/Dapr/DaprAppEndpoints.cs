@@ -82,7 +82,7 @@ public static class DaprAppEndpoints
             : null;
 
         // Dapr carried the publisher's trace context to this request (CloudEvents traceparent); the span continues it.
-        using var span = LicenzyTelemetry.StartProcessing(topic, id, traceParent: null);
+        using var span = LicenzyTelemetry.StartProcessing(topic, id, LicenzyTelemetry.IncomingTraceParent(context));
         DeliveryResult result;
         try
         {

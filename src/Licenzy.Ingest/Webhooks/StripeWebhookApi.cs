@@ -35,6 +35,7 @@ public static class StripeWebhookApi
         string tenant_id, string mode, HttpRequest request, WebhookSecrets secrets, IOutboxStore outbox,
         TimeProvider clock, ILoggerFactory logs, LicenzyMetrics metrics, CancellationToken ct)
     {
+        using var span = LicenzyTelemetry.StartRequest(request.HttpContext, "/v1/webhooks/stripe/{tenant_id}/{mode}");
         var log = logs.CreateLogger(typeof(StripeWebhookApi));
         if (!Modes.TryParse(mode, out var parsedMode)) return ApiError.InvalidMode().ToResult();
         if (request.ContentLength > BodyLimit) return ApiError.RequestTooLarge(BodyLimit).ToResult();
