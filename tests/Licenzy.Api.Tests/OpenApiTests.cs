@@ -113,6 +113,20 @@ public sealed partial class OpenApiTests(LicenzyApp app) : IClassFixture<Licenzy
         Assert.True(Header(operations["POST /v1/webhooks/stripe/{}/{}"], "Stripe-Signature")["required"]!.GetValue<bool>());
     }
 
+    [Fact]
+    public async Task Query_parameters_the_handlers_read_are_documented_with_their_bounds()
+    {
+        var operations = Operations(await DocumentAsync());
+        var limit = Query(operations["GET /v1/admin/tenants/{}/modes/{}/subjects/{}/history"], "limit");
+        Assert.Equal(("integer", "1", "500"), (limit["schema"]!["type"]!.ToString(), limit["schema"]!["minimum"]!.ToString(), limit["schema"]!["maximum"]!.ToString()));
+        Assert.NotNull(Query(operations["GET /v1/admin/tenants/{}/modes/{}/subjects/{}/history"], "after_version"));
+        Assert.True(Query(operations["GET /v1/licenses"], "subject_ref")["required"]!.GetValue<bool>());
+        Assert.NotNull(Query(operations["GET /v1/admin/tenants/{}/modes/{}/webhook-deliveries"], "status"));
+    }
+
+    private static JsonNode Query(JsonObject operation, string name) =>
+        operation["parameters"]!.AsArray().Single(parameter => parameter!["in"]!.GetValue<string>() == "query" && parameter["name"]!.GetValue<string>() == name)!;
+
     private static JsonNode Header(JsonObject operation, string name) =>
         operation["parameters"]!.AsArray().Single(parameter => parameter!["in"]!.GetValue<string>() == "header" && parameter["name"]!.GetValue<string>() == name)!;
 

@@ -16,7 +16,7 @@ public static class LicensesApi
     {
         runtime.MapPost("/licenses/validate", Validate)
             .AcceptsJson<RequestBodies.ValidateLicenseRequest>().ProducesProblems(400, 413, 415);
-        runtime.MapGet("/licenses", List).ProducesProblems(400);
+        runtime.MapGet("/licenses", List).WithQueryParameter("subject_ref", required: true, "the subject whose licenses to list").ProducesProblems(400);
         runtime.MapGet("/licenses/{id}", Get).ProducesProblems(404);
         return runtime;
     }

@@ -12,7 +12,9 @@ public static class SubjectHistoryApi
     /// <summary>Maps the route on the per-mode group, whose filter has already checked tenant and mode.</summary>
     public static RouteGroupBuilder MapSubjectHistoryApi(this RouteGroupBuilder mode)
     {
-        mode.MapGet("/subjects/{subject_ref}/history", ReadHistory);
+        mode.MapGet("/subjects/{subject_ref}/history", ReadHistory)
+            .WithQueryParameter("after_version", required: false, "the entries after this version (default 0: from the first)", minimum: 0, maximum: long.MaxValue)
+            .WithQueryParameter("limit", required: false, "entries in one answer (default 100)", minimum: 1, maximum: 500);
         return mode;
     }
 

@@ -17,7 +17,7 @@ public static class WebhookSetupApi
         mode.MapGet("/webhook-endpoints", ListEndpoints);
         mode.MapDelete("/webhook-endpoints/{id}", DeleteEndpoint);
         mode.MapPost("/webhook-endpoints/{id}/rotate-secret", RotateSecret);
-        mode.MapGet("/webhook-deliveries", ListDeliveries);
+        mode.MapGet("/webhook-deliveries", ListDeliveries).WithQueryParameter("status", required: false, "pending, delivered or failed; all when absent");
         mode.MapPost("/webhook-deliveries/{id}/retry", RetryDelivery);
         return mode;
     }

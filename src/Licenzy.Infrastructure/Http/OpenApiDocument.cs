@@ -63,6 +63,22 @@ public static class OpenApiDocument
                         Schema = new OpenApiSchema { Type = JsonSchemaType.String },
                     });
                 }
+                foreach (var query in metadata.OfType<QueryParameter>())
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = query.Name, In = ParameterLocation.Query, Required = query.Required, Description = query.Description,
+                        Schema = query.Minimum is null && query.Maximum is null
+                            ? new OpenApiSchema { Type = JsonSchemaType.String }
+                            : new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Integer,
+                                Minimum = query.Minimum?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                Maximum = query.Maximum?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            },
+                    });
+                }
                 if (metadata.OfType<JsonBody>().LastOrDefault() is { } body)
                     operation.RequestBody = new OpenApiRequestBody
                     {
@@ -114,6 +130,11 @@ public static class OpenApiDocument
     public static RouteHandlerBuilder WithRequestHeader(this RouteHandlerBuilder builder, string name, bool required, string description) =>
         builder.WithMetadata(new RequestHeader(name, required, description));
 
+    /// <summary>A query parameter the handler reads itself: a string, or a whole number between the bounds given.</summary>
+    public static RouteHandlerBuilder WithQueryParameter(this RouteHandlerBuilder builder, string name, bool required, string description,
+        long? minimum = null, long? maximum = null) =>
+        builder.WithMetadata(new QueryParameter(name, required, description, minimum, maximum));
+
     private static bool IsPublic(string? relativePath) =>
         relativePath is not null && (relativePath.StartsWith("v1/", StringComparison.Ordinal) || relativePath.StartsWith(".well-known/", StringComparison.Ordinal));
 
@@ -125,6 +146,8 @@ public static class OpenApiDocument
     private sealed record JsonBody(Type Type);
 
     private sealed record RequestHeader(string Name, bool Required, string Description);
+
+    private sealed record QueryParameter(string Name, bool Required, string Description, long? Minimum, long? Maximum);
 
     /// <summary>The shape of every error (RFC 9457 with Licenzy's <c>code</c>); some carry more members.</summary>
     public sealed record Problem(string Type, string Title, int Status, string Detail, string Code);
