@@ -54,7 +54,7 @@ public sealed class ProcessTests : IAsyncLifetime
             var paid = await browser.PostAsync(new Uri(checkout.CheckoutUrl).AbsolutePath + "/pay", content: null);
             Assert.Equal(HttpStatusCode.SeeOther, paid.StatusCode);
         }
-        Assert.True(await EventuallyAsync(async () => (await client.CheckAccessAsync("user_1")).Allowed),
+        Assert.True(await Eventually.TrueAsync(async () => (await client.CheckAccessAsync("user_1")).Allowed, TimeSpan.FromSeconds(30)),
             $"access was not allowed within 30 s:\n{_licenzy.Output}");
 
         // The "no" held from before the purchase answers until it is forgotten (or expires).
@@ -82,19 +82,6 @@ public sealed class ProcessTests : IAsyncLifetime
         var key = (await Json(await admin.PostAsJsonAsync($"{mode}/api-keys", new { name = "client" }), HttpStatusCode.Created))
             .GetProperty("key").GetString()!;
         return (tenantId, key);
-    }
-
-    /// <summary>The app applies billing events off the request path, in another process: ask until yes, within a bound.</summary>
-    private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        do
-        {
-            if (await condition()) return true;
-        }
-        while (!deadline.IsCancellationRequested && await poll.WaitForNextTickAsync(CancellationToken.None));
-        return false;
     }
 
     private static async Task<JsonElement> Json(HttpResponseMessage response, HttpStatusCode expected)

@@ -89,7 +89,7 @@ public sealed class BrowserCheckoutTests : IAsyncLifetime
         await page.WaitForURLAsync("**/complete");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Payment complete");
         await Assertions.Expect(page.Locator("li[data-state=delivered]")).ToHaveCountAsync(3);
-        Assert.True(await EventuallyAllowedAsync(runtime), $"access was not allowed within {AccessWait.TotalSeconds} s:\n{_licenzy.Output}");
+        Assert.True(await Eventually.TrueAsync(() => IsAllowedAsync(runtime), AccessWait), $"access was not allowed within {AccessWait.TotalSeconds} s:\n{_licenzy.Output}");
     }
 
     private static async Task<string> SetUpTenantAsync(HttpClient admin)
@@ -114,22 +114,6 @@ public sealed class BrowserCheckoutTests : IAsyncLifetime
     private static async Task<bool> IsAllowedAsync(HttpClient runtime) =>
         (await Json(await runtime.PostAsJsonAsync("/v1/access/check", new { subject_ref = "browser_user" }), HttpStatusCode.OK))
         .GetProperty("allowed").GetBoolean();
-
-    /// <summary>
-    /// Licenzy applies billing events off the request path, in another process here, with nothing
-    /// to observe but its answers: so ask until it says yes, within a bound.
-    /// </summary>
-    private static async Task<bool> EventuallyAllowedAsync(HttpClient runtime)
-    {
-        using var deadline = new CancellationTokenSource(AccessWait);
-        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        do
-        {
-            if (await IsAllowedAsync(runtime)) return true;
-        }
-        while (!deadline.IsCancellationRequested && await poll.WaitForNextTickAsync(CancellationToken.None));
-        return false;
-    }
 
     private static async Task<JsonElement> Json(HttpResponseMessage response, HttpStatusCode expected)
     {

@@ -41,9 +41,10 @@ public static class LicenzyTelemetry
     /// <c>Licenzy:Telemetry:TraceAllRequests</c>: a server span for every HTTP request (ASP.NET
     /// Core's instrumentation). Off by default: that costs the access check about a quarter of its
     /// rate (bench/README.md); Licenzy's own spans (a Stripe webhook received, a message
-    /// processed, a subject's change) follow one event either way.
+    /// processed, a subject's change) follow one event either way. Registered per app, so two
+    /// apps in one process (tests) each keep their own.
     /// </summary>
-    public static bool TraceAllRequests { get; private set; }
+    private sealed record Settings(bool TraceAllRequests);
 
     /// <summary>True when an OTLP endpoint is configured and the SDK is not disabled.</summary>
     public static bool IsOn(IConfiguration configuration) =>
@@ -68,7 +69,8 @@ public static class LicenzyTelemetry
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(DefaultServiceName()));
         // OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER = none leave a signal out.
-        TraceAllRequests = string.Equals(configuration["Licenzy:Telemetry:TraceAllRequests"], "true", StringComparison.OrdinalIgnoreCase);
+        var traceAllRequests = string.Equals(configuration["Licenzy:Telemetry:TraceAllRequests"], "true", StringComparison.OrdinalIgnoreCase);
+        services.AddSingleton(new Settings(traceAllRequests));
         if (Exports(configuration, "OTEL_TRACES_EXPORTER"))
         {
             telemetry.WithTracing(tracing =>
@@ -78,7 +80,7 @@ public static class LicenzyTelemetry
                     // under them would hang from a parent no exporter saw.
                     .AddSource("Grpc.Net.Client")
                     .AddHttpClientInstrumentation();
-                if (TraceAllRequests)
+                if (traceAllRequests)
                     tracing.AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path));
             });
         }
@@ -89,7 +91,7 @@ public static class LicenzyTelemetry
             telemetry.WithMetrics(metrics =>
             {
                 metrics.AddMeter(Name).AddHttpClientInstrumentation().AddRuntimeInstrumentation();
-                if (TraceAllRequests) metrics.AddAspNetCoreInstrumentation();
+                if (traceAllRequests) metrics.AddAspNetCoreInstrumentation();
             });
         }
         if (Exports(configuration, "OTEL_LOGS_EXPORTER"))
@@ -134,7 +136,7 @@ public static class LicenzyTelemetry
         if (!Source.HasListeners()) return null;
         var request = context.Request;
         Activity? activity;
-        if (TraceAllRequests)
+        if (TracesAllRequests(context))
         {
             activity = Source.StartActivity(route, ActivityKind.Internal);
         }
@@ -154,7 +156,11 @@ public static class LicenzyTelemetry
 
     /// <summary>The caller's traceparent, for a delivery's span when requests are not traced (see <see cref="StartRequest"/>).</summary>
     public static string? IncomingTraceParent(Microsoft.AspNetCore.Http.HttpContext context) =>
-        TraceAllRequests ? null : context.Request.Headers.TraceParent.ToString() is { Length: > 0 } header ? header : null;
+        TracesAllRequests(context) ? null : context.Request.Headers.TraceParent.ToString() is { Length: > 0 } header ? header : null;
+
+    /// <summary>Whether ASP.NET Core's instrumentation makes the request's span (telemetry on, with TraceAllRequests).</summary>
+    private static bool TracesAllRequests(Microsoft.AspNetCore.Http.HttpContext context) =>
+        context.RequestServices.GetService<Settings>()?.TraceAllRequests ?? false;
 
     /// <summary>The W3C traceparent of the current span, to carry in a message published now; null outside any span.</summary>
     public static string? CurrentTraceParent() =>
